@@ -1,0 +1,1 @@
+"""Adapters: translate outside systems (Messenger, Spotify, databases) into our ports."""

@@ -1,0 +1,62 @@
+"""Every exception Send Songs raises, in one tree.
+
+    SendSongsError
+    ├── ConfigError                  a setting is missing or invalid
+    ├── StoreError                   the database cannot be used
+    └── ServiceError                 an outside service (chat or music) failed
+        ├── TransientError           worth retrying later (5xx, timeout, network)
+        │   └── RateLimited          429: wait `retry_after` seconds
+        ├── AccessTokenRejected      401: refresh the access token, then retry once
+        ├── GrantRevoked             invalid_grant: the person must reconnect
+        ├── NotFound                 the thing asked for does not exist
+        └── RecipientUnreachable     chat: outside the 24-hour window, blocked, gone
+
+Adapters translate httpx errors and vendor error bodies into these; the service
+never sees a vendor type.
+"""
+
+from __future__ import annotations
+
+
+class SendSongsError(Exception):
+    """Base of all our errors."""
+
+
+class ConfigError(SendSongsError):
+    """A setting is missing or invalid; the message names the variable."""
+
+
+class StoreError(SendSongsError):
+    """The store cannot be used."""
+
+
+class ServiceError(SendSongsError):
+    """An outside service failed."""
+
+
+class TransientError(ServiceError):
+    """A failure that may go away on its own: retry later."""
+
+
+class RateLimited(TransientError):
+    """The service asked us to slow down."""
+
+    def __init__(self, retry_after: float, message: str = "rate limited") -> None:
+        super().__init__(f"{message} (retry after {retry_after:g}s)")
+        self.retry_after = retry_after
+
+
+class AccessTokenRejected(ServiceError):
+    """The access token was refused (401); a refreshed one may work."""
+
+
+class GrantRevoked(ServiceError):
+    """The person revoked access or the refresh token is no longer valid."""
+
+
+class NotFound(ServiceError):
+    """The service does not know the thing asked for."""
+
+
+class RecipientUnreachable(ServiceError):
+    """The chat channel will not deliver to this person now."""

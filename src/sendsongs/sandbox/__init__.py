@@ -1,0 +1,1 @@
+"""Local stand-ins for the Messenger Graph API and the Spotify Accounts + Web API."""

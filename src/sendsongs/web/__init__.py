@@ -1,0 +1,1 @@
+"""The ASGI app: webhook, OAuth pages, health, demo."""
