@@ -1,0 +1,135 @@
+"""The settings of DESIGN.md §2, typed, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sendsongs.errors import ConfigError
+from sendsongs.domain.schedule import Schedule
+
+# Settings `serve` cannot run without; `migrate` and the sandbox need none of them.
+BOT_SECRETS = (
+    "SENDSONGS_SECRET_KEY",
+    "MESSENGER_VERIFY_TOKEN",
+    "MESSENGER_APP_SECRET",
+    "MESSENGER_PAGE_ACCESS_TOKEN",
+    "SPOTIFY_CLIENT_ID",
+    "SPOTIFY_CLIENT_SECRET",
+)
+MIN_SECRET_KEY = 16
+
+
+def _env(name: str) -> Any:
+    return Field(None, validation_alias=AliasChoices(name))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        "sqlite:///sendsongs.db", validation_alias=AliasChoices("SENDSONGS_DATABASE_URL")
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8000", validation_alias=AliasChoices("SENDSONGS_PUBLIC_URL")
+    )
+    secret_key: SecretStr | None = _env("SENDSONGS_SECRET_KEY")
+    messenger_verify_token: SecretStr | None = _env("MESSENGER_VERIFY_TOKEN")
+    messenger_app_secret: SecretStr | None = _env("MESSENGER_APP_SECRET")
+    messenger_page_access_token: SecretStr | None = _env("MESSENGER_PAGE_ACCESS_TOKEN")
+    messenger_graph_url: str = Field(
+        "https://graph.facebook.com/v26.0", validation_alias=AliasChoices("MESSENGER_GRAPH_URL")
+    )
+    spotify_client_id: str | None = _env("SPOTIFY_CLIENT_ID")
+    spotify_client_secret: SecretStr | None = _env("SPOTIFY_CLIENT_SECRET")
+    spotify_accounts_url: str = Field(
+        "https://accounts.spotify.com", validation_alias=AliasChoices("SPOTIFY_ACCOUNTS_URL")
+    )
+    spotify_api_url: str = Field(
+        "https://api.spotify.com/v1", validation_alias=AliasChoices("SPOTIFY_API_URL")
+    )
+    fast_interval: int = Field(300, gt=0, validation_alias=AliasChoices("SENDSONGS_FAST_INTERVAL"))
+    fast_window: int = Field(3600, ge=0, validation_alias=AliasChoices("SENDSONGS_FAST_WINDOW"))
+    slow_interval: int = Field(3600, gt=0, validation_alias=AliasChoices("SENDSONGS_SLOW_INTERVAL"))
+    expire_after: int = Field(
+        604800, gt=0, validation_alias=AliasChoices("SENDSONGS_EXPIRE_AFTER")
+    )
+    log_level: str = Field("INFO", validation_alias=AliasChoices("SENDSONGS_LOG_LEVEL"))
+
+    @field_validator(
+        "public_url", "messenger_graph_url", "spotify_accounts_url", "spotify_api_url"
+    )
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if value.startswith("sqlite:///") and len(value) > len("sqlite:///"):
+            return value
+        if value.startswith("dynamodb://") and len(value) > len("dynamodb://"):
+            return value
+        raise ValueError("must be sqlite:///PATH or dynamodb://TABLE_PREFIX")
+
+    @property
+    def redirect_uri(self) -> str:
+        return f"{self.public_url}/spotify/callback"
+
+    @property
+    def schedule(self) -> Schedule:
+        return Schedule(
+            fast_interval=timedelta(seconds=self.fast_interval),
+            fast_window=timedelta(seconds=self.fast_window),
+            slow_interval=timedelta(seconds=self.slow_interval),
+            expire_after=timedelta(seconds=self.expire_after),
+        )
+
+    def require_bot_secrets(self) -> None:
+        """Refuse to run the bot without its credentials: one line, naming the variable."""
+        missing = [name for name in BOT_SECRETS if not self._value(name)]
+        if missing:
+            raise ConfigError(f"{', '.join(missing)} must be set (see README, Configuration)")
+        key = self._value("SENDSONGS_SECRET_KEY")
+        if len(key) < MIN_SECRET_KEY:
+            raise ConfigError(
+                f"SENDSONGS_SECRET_KEY must be at least {MIN_SECRET_KEY} characters; "
+                'generate one with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
+            )
+
+    def secret(self, name: str) -> str:
+        """A required secret's value (call require_bot_secrets first)."""
+        value = self._value(name)
+        if not value:
+            raise ConfigError(f"{name} must be set")
+        return value
+
+    def _value(self, name: str) -> str:
+        field = name.lower().removeprefix("sendsongs_")
+        value = getattr(self, field)
+        if isinstance(value, SecretStr):
+            return value.get_secret_value()
+        return value or ""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the environment (and .env); ConfigError names the first bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "settings"
+        alias = _alias_of(field)
+        raise ConfigError(f"{alias}: {first['msg']}") from None
+
+
+def _alias_of(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    if info is not None and isinstance(info.validation_alias, AliasChoices):
+        return str(info.validation_alias.choices[0])
+    return field.upper()

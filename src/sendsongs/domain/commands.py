@@ -1,0 +1,158 @@
+"""The chat grammar: turn what a person typed into one command, or say what is wrong.
+
+    help
+    register [name:"Bob Jones"]
+    register code:"<code>" name:"Bob Jones"
+    send_song name:"Bob Jones" [pre:"..."] [post:"..."] <spotify track link>
+
+Fields come in any order and as `key:"quoted value"` or `key:word`; phones'
+curly quotes count as straight ones. `send` is short for `send_song`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sendsongs.domain.links import find_track_id, mentions_spotify
+
+MAX_NOTE = 500
+MAX_NAME = 60
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class Register:
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class RegisterWithCode:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class SendSong:
+    name: str
+    track_id: str
+    pre: str | None = None
+    post: str | None = None
+    recipient_id: str | None = None  # set when the sender picked among namesakes
+
+
+Command = Help | Register | RegisterWithCode | SendSong
+
+
+class CommandError(ValueError):
+    """What is wrong with a message, worded for the person who sent it."""
+
+
+_QUOTES = str.maketrans(dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\uff02", '"'))
+_FIELD = re.compile(r'(?P<key>[A-Za-z_]+):(?:"(?P<quoted>.*?)"(?=\s|$)|(?P<bare>[^\s"]+))', re.S)
+_WORDS = {
+    "help": "help", "?": "help", "hi": "help", "hello": "help", "start": "help",
+    "get started": "help", "register": "register", "connect": "register",
+    "send_song": "send_song", "send": "send_song", "share": "send_song",
+}  # fmt: skip
+_FIELDS = {"register": {"name", "code"}, "send_song": {"name", "pre", "post"}}
+_LINK_SCHEMES = {"http", "https", "spotify"}
+
+
+def parse(text: str) -> Command:
+    """Parse one chat message; raises CommandError with a helpful reply."""
+    text = text.translate(_QUOTES).strip()
+    word, _, rest = text.partition(" ")
+    verb = _WORDS.get(text.lower()) or _WORDS.get(word.lower())
+    if verb is None:
+        raise CommandError(_unknown(word))
+    if verb == "help":
+        return Help()
+    fields, leftover = _fields(rest, verb)
+    if verb == "register":
+        return _register(fields)
+    return _send_song(fields, leftover)
+
+
+def _fields(rest: str, verb: str) -> tuple[dict[str, str], str]:
+    fields: dict[str, str] = {}
+    allowed = _FIELDS[verb]
+
+    def take(match: re.Match[str]) -> str:
+        key = match["key"].lower()
+        if key in _LINK_SCHEMES:
+            return match.group(0)  # a link, not a field
+        if key not in allowed:
+            known = ", ".join(f"{k}:" for k in sorted(allowed))
+            raise CommandError(f"I don't know the field {key}: — {verb} understands {known}.")
+        value = match["quoted"] if match["quoted"] is not None else match["bare"]
+        fields[key] = " ".join(value.split())
+        return " "
+
+    leftover = _FIELD.sub(take, rest)
+    if '"' in leftover:
+        raise CommandError('A quote is not closed — write fields like name:"Bob Jones".')
+    return fields, leftover
+
+
+def _register(fields: dict[str, str]) -> Register | RegisterWithCode:
+    name = _name(fields.get("name"))
+    code = fields.get("code")
+    if code is None:
+        return Register(name=name)
+    if not code:
+        raise CommandError('The code is empty — copy it from the page, e.g. code:"ab12…".')
+    if name is None:
+        raise CommandError(
+            "Also tell me your name, so friends can find you: "
+            f'register code:"{code}" name:"Your Name"'
+        )
+    return RegisterWithCode(code=code, name=name)
+
+
+def _send_song(fields: dict[str, str], leftover: str) -> SendSong:
+    name = _name(fields.get("name"))
+    track_id = find_track_id(leftover)
+    if track_id is None:
+        if mentions_spotify(leftover):
+            raise CommandError(
+                "That isn't a Spotify song link. In Spotify, open the song, then "
+                "Share → Copy Song Link, and paste it here."
+            )
+        raise CommandError(
+            "Add the song's Spotify link, e.g. "
+            'send_song name:"Bob Jones" https://open.spotify.com/track/…'
+        )
+    if name is None:
+        raise CommandError(
+            "Who should get it? Add your friend's name, e.g. "
+            'send_song name:"Bob Jones" https://open.spotify.com/track/…'
+        )
+    pre, post = _note(fields, "pre"), _note(fields, "post")
+    return SendSong(name=name, track_id=track_id, pre=pre, post=post)
+
+
+def _name(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not value:
+        raise CommandError('The name is empty — write it in quotes, e.g. name:"Bob Jones".')
+    if len(value) > MAX_NAME:
+        raise CommandError(f"That name is too long (at most {MAX_NAME} characters).")
+    return value
+
+
+def _note(fields: dict[str, str], key: str) -> str | None:
+    value = fields.get(key) or None
+    if value is not None and len(value) > MAX_NOTE:
+        raise CommandError(f"The {key}: note is too long (at most {MAX_NOTE} characters).")
+    return value
+
+
+def _unknown(word: str) -> str:
+    shown = word if len(word) <= 30 else word[:30] + "…"
+    return f'I don\'t understand "{shown}". Send help to see what I can do.'

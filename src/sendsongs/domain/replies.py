@@ -1,0 +1,129 @@
+"""Everything the bot says, worded in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sendsongs.domain.models import Person, QuickReply, Reply, Track
+
+EXAMPLE_LINK = "https://open.spotify.com/track/46X0dXeliHXD73sxexJx7d"
+
+
+def help_text() -> Reply:
+    return Reply(
+        "Send Songs tells you when a friend actually listened to a song you sent.\n\n"
+        "• register — connect your Spotify (friends find you by your Messenger name)\n"
+        '• register name:"Bob Jones" — connect under another name\n'
+        '• register code:"…" name:"Bob Jones" — finish signing up with a code from the web page\n'
+        '• send_song name:"Bob Jones" pre:"You need this" post:"Told you!" '
+        f"{EXAMPLE_LINK} — send a song; pre: goes with it, post: after they listened\n"
+        "• help — this list"
+    )
+
+
+def register_link(url: str, name: str, valid_for: timedelta) -> Reply:
+    return Reply(
+        f"Connect your Spotify as {name} with this link (valid {_span(valid_for)}):\n{url}\n"
+        "Spotify will ask to let Send Songs see your recently played tracks."
+    )
+
+
+def need_a_name() -> Reply:
+    return Reply(
+        "I couldn't read your name from Messenger. Tell me how friends should find you: "
+        'register name:"Your Name"'
+    )
+
+
+def connected(name: str, again: bool) -> Reply:
+    opening = "Reconnected" if again else "You're connected"
+    return Reply(
+        f"{opening}, {name}! Friends can now send you songs, and you can send them: "
+        f'send_song name:"Friend\'s Name" {EXAMPLE_LINK}'
+    )
+
+
+def bad_code(login_url: str) -> Reply:
+    return Reply(
+        "That code is unknown, used or expired (codes last 15 minutes). "
+        f"Get a new one at {login_url}"
+    )
+
+
+def not_registered() -> Reply:
+    return Reply("First connect your Spotify so friends can send you songs too: send register")
+
+
+def nobody_called(name: str) -> Reply:
+    return Reply(
+        f'I don\'t know anyone called "{name}". Check the spelling — or ask them to '
+        "message this Page and send register first."
+    )
+
+
+def which_one(name: str, people: Sequence[Person], payloads: Sequence[str]) -> Reply:
+    lines = [f"{i}. {p.name}, joined {p.registered_at:%d %b %Y}" for i, p in enumerate(people, 1)]
+    buttons = tuple(
+        QuickReply(title=f"{i}. {p.name}"[:20], payload=payload)
+        for i, (p, payload) in enumerate(zip(people, payloads, strict=True), 1)
+    )
+    return Reply(
+        f"{len(people)} people are called {name}. Which one?\n" + "\n".join(lines), buttons
+    )
+
+
+def unknown_track(track_id: str) -> Reply:
+    return Reply(f"Spotify doesn't know the song {track_id}. Check the link and send it again.")
+
+
+def music_unavailable() -> Reply:
+    return Reply("Spotify isn't answering right now. Please send that again in a minute.")
+
+
+def only_text(has_spotify_link: bool) -> Reply:
+    if has_spotify_link:
+        return Reply(f'To send that song, write: send_song name:"Friend\'s Name" {EXAMPLE_LINK}')
+    return Reply("I only read text messages. Send help to see what I can do.")
+
+
+def share_for_friend(sender: str, pre: str | None, track: Track) -> Reply:
+    note = f" {pre}" if pre else ""
+    return Reply(f"{sender}:{note} {track.url}")
+
+
+def share_sent(friend: Person, track: Track) -> Reply:
+    extra = (
+        f" (their Spotify connection needs renewing; I've asked {friend.name} to reconnect)"
+        if friend.needs_reconnect
+        else ""
+    )
+    return Reply(f"Sent {track.title} to {friend.name}. I'll tell you when they've listened{extra}.")
+
+
+def friend_listened(friend: str, track: Track) -> Reply:
+    return Reply(f"{friend} listened to {track.title}!")
+
+
+def post_note(sender: str, post: str, track: Track) -> Reply:
+    return Reply(f'{sender} says "{post}" about {track.title}')
+
+
+def share_expired(friend: str, track: Track, after: timedelta) -> Reply:
+    return Reply(f"{friend} didn't listen to {track.title} within {_span(after)}; the share expired.")
+
+
+def reconnect_needed() -> Reply:
+    return Reply(
+        "Spotify no longer lets me see what you play, so I can't tell friends you listened. "
+        "Send register to reconnect."
+    )
+
+
+def _span(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds} seconds"
