@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sendsongs.domain.links import find_track_id, mentions_spotify
 
-MAX_NOTE = 500
+MAX_NOTE = 300  # two notes must fit a 1,000-character quick-reply payload
 MAX_NAME = 60
 
 

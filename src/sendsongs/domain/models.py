@@ -20,7 +20,7 @@ class Track:
 
     @property
     def title(self) -> str:
-        """"Song by Artist", the way replies name a track."""
+        """ "Song by Artist", the way replies name a track."""
         if not self.artists:
             return self.name
         return f"{self.name} by {', '.join(self.artists)}"

@@ -98,7 +98,9 @@ def share_sent(friend: Person, track: Track) -> Reply:
         if friend.needs_reconnect
         else ""
     )
-    return Reply(f"Sent {track.title} to {friend.name}. I'll tell you when they've listened{extra}.")
+    return Reply(
+        f"Sent {track.title} to {friend.name}. I'll tell you when they've listened{extra}."
+    )
 
 
 def friend_listened(friend: str, track: Track) -> Reply:
@@ -110,7 +112,9 @@ def post_note(sender: str, post: str, track: Track) -> Reply:
 
 
 def share_expired(friend: str, track: Track, after: timedelta) -> Reply:
-    return Reply(f"{friend} didn't listen to {track.title} within {_span(after)}; the share expired.")
+    return Reply(
+        f"{friend} didn't listen to {track.title} within {_span(after)}; the share expired."
+    )
 
 
 def reconnect_needed() -> Reply:
