@@ -1,0 +1,247 @@
+"""Messenger Graph API client: the Send API and the User Profile API."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+)
+
+from sendsongs.domain.models import MessageKind, QuickReply, Reply
+from sendsongs.errors import RateLimited, RecipientUnreachable, ServiceError, TransientError
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 2000  # Send API limit on message.text
+MAX_QUICK_REPLIES = 13
+MAX_QUICK_REPLY_TITLE = 20
+
+_MESSAGING_TYPE = {MessageKind.RESPONSE: "RESPONSE", MessageKind.UPDATE: "UPDATE"}
+# Graph codes that mean "slow down or try again": unknown error, service error,
+# app-level throttling, call-rate throttling.
+_TRANSIENT_CODES = frozenset({1, 2, 4, 613})
+_THROTTLE_CODES = frozenset({4, 613})
+# (code, subcode) pairs saying this person cannot be messaged now; None = any subcode.
+_UNREACHABLE: frozenset[tuple[int, int | None]] = frozenset(
+    {
+        (10, 2018278),  # outside the 24-hour messaging window
+        (551, None),  # this person isn't available right now
+        (200, 1545041),  # same, reported as a permission error
+        (100, 2018001),  # no matching user found
+    }
+)
+# When Graph throttles without saying for how long, ask the caller to wait this long.
+_THROTTLE_PAUSE = 30.0
+_PSID = re.compile(r"[0-9]+")
+
+
+class _Throttled(RateLimited):
+    """Throttled without a Retry-After header: worth a short backoff here first."""
+
+
+@dataclass(frozen=True)
+class _GraphError:
+    code: int | None
+    subcode: int | None
+    transient: bool
+    message: str
+
+
+class MessengerClient:
+    """The ChatChannel port over Messenger's Graph API."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        graph_url: str,
+        page_access_token: str,
+        attempts: int = 3,
+        backoff: float = 0.5,
+        max_wait: float = 4.0,
+    ) -> None:
+        self._http = http
+        self._graph_url = graph_url.rstrip("/")
+        self._token = page_access_token
+        self._attempts = attempts
+        self._backoff = backoff
+        # Waits beyond this are left to the caller's outbox instead of this request.
+        self._max_wait = max_wait
+
+    async def send(self, person_id: str, reply: Reply, kind: MessageKind) -> None:
+        chunks = split_text(reply.text, MAX_TEXT)
+        if not chunks:
+            raise ValueError("a reply needs text")
+        for index, chunk in enumerate(chunks):
+            message: dict[str, Any] = {"text": chunk}
+            if index == len(chunks) - 1 and reply.quick_replies:
+                message["quick_replies"] = _quick_replies(reply.quick_replies)
+            await self._post_with_retry(
+                {
+                    "recipient": {"id": person_id},
+                    "messaging_type": _MESSAGING_TYPE[kind],
+                    "message": message,
+                }
+            )
+
+    async def profile_name(self, person_id: str) -> str | None:
+        if not _PSID.fullmatch(person_id):
+            return None
+        try:
+            response = await self._http.get(
+                f"{self._graph_url}/{person_id}",
+                params={"fields": "first_name,last_name", "access_token": self._token},
+            )
+            if response.status_code != 200:
+                log.info("messenger profile lookup failed: HTTP %s", response.status_code)
+                return None
+            body = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            log.info("messenger profile lookup failed: %s", type(exc).__name__)
+            return None
+        if not isinstance(body, dict):
+            return None
+        parts = [body.get("first_name"), body.get("last_name")]
+        name = " ".join(part.strip() for part in parts if isinstance(part, str) and part.strip())
+        return name or None
+
+    async def _post_with_retry(self, payload: dict[str, Any]) -> None:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._attempts),
+            wait=self._wait,
+            retry=retry_if_exception(self._worth_retrying),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    await self._post(payload)
+        except _Throttled as exc:
+            raise RateLimited(exc.retry_after, "messenger throttled") from None
+
+    def _worth_retrying(self, exc: BaseException) -> bool:
+        if isinstance(exc, RateLimited) and not isinstance(exc, _Throttled):
+            # A stated wait longer than we hold a request open is the caller's to honour.
+            return exc.retry_after <= self._max_wait
+        return isinstance(exc, TransientError)
+
+    def _wait(self, state: RetryCallState) -> float:
+        delay = self._backoff * 2.0 ** (state.attempt_number - 1)
+        exc = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(exc, RateLimited) and not isinstance(exc, _Throttled):
+            delay = max(delay, exc.retry_after)
+        return min(delay, self._max_wait)
+
+    async def _post(self, payload: dict[str, Any]) -> None:
+        try:
+            response = await self._http.post(
+                f"{self._graph_url}/me/messages",
+                params={"access_token": self._token},
+                json=payload,
+            )
+        # `from None`: the request URL carries the page token; keep it out of tracebacks.
+        except httpx.TimeoutException as exc:
+            raise TransientError(f"messenger timed out ({type(exc).__name__})") from None
+        except httpx.RequestError as exc:
+            raise TransientError(f"messenger unreachable ({type(exc).__name__})") from None
+        if response.is_success:
+            return
+        _raise_for_graph_error(response)
+
+
+def _raise_for_graph_error(response: httpx.Response) -> None:
+    status = response.status_code
+    error = _graph_error(response)
+    text = f"messenger HTTP {status}: {error.message}"
+    if (error.code, error.subcode) in _UNREACHABLE or (error.code, None) in _UNREACHABLE:
+        raise RecipientUnreachable(text)
+    if status == 429 or error.code in _THROTTLE_CODES:
+        retry_after = _retry_after(response)
+        if retry_after is None:
+            raise _Throttled(_THROTTLE_PAUSE, text)
+        raise RateLimited(retry_after, text)
+    if status >= 500 or error.transient or error.code in _TRANSIENT_CODES:
+        raise TransientError(text)
+    raise ServiceError(text)
+
+
+def _graph_error(response: httpx.Response) -> _GraphError:
+    """Graph's `{"error": {...}}` body, as far as it can be read."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return _GraphError(None, None, False, "no Graph error body")
+    code, subcode = _int(error.get("code")), _int(error.get("error_subcode"))
+    message = str(error.get("message", ""))[:200]
+    trace = error.get("fbtrace_id")
+    label = f"(code {code}, subcode {subcode}, fbtrace {trace}) {message}"
+    return _GraphError(code, subcode, error.get("is_transient") is True, label)
+
+
+def _int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        seconds = float(response.headers.get("retry-after", ""))
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
+
+
+def _quick_replies(replies: tuple[QuickReply, ...]) -> list[dict[str, str]]:
+    return [
+        {
+            "content_type": "text",
+            "title": reply.title.strip()[:MAX_QUICK_REPLY_TITLE],
+            "payload": reply.payload,
+        }
+        for reply in replies[:MAX_QUICK_REPLIES]
+    ]
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Cut text into pieces of at most `limit` characters, preferring to cut between
+    paragraphs, then lines, then words; a single overlong word is cut where it must."""
+    pieces: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        window = rest[: limit + 1]  # a separator right at the limit is a clean cut
+        cut = _boundary(window, limit)
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return [piece for piece in pieces if piece]
+
+
+def _boundary(window: str, limit: int) -> int:
+    # A boundary in the first half would leave a stub message; look for a weaker
+    # boundary later in the window before settling for it.
+    for separator in ("\n\n", "\n", " "):
+        at = window.rfind(separator, 0, limit + 1)
+        if at >= limit // 2:
+            return at
+    for separator in ("\n\n", "\n", " "):
+        at = window.rfind(separator, 0, limit + 1)
+        if at > 0:
+            return at
+    return limit
