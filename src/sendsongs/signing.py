@@ -26,7 +26,7 @@ class Signer:
 
     def read_login_token(self, token: str, max_age: timedelta) -> tuple[str, str]:
         try:
-            person_id, name = self._login.loads(token, max_age=max_age.total_seconds())
+            person_id, name = self._login.loads(token, max_age=int(max_age.total_seconds()))
         except (BadData, ValueError, TypeError):
             raise InvalidLink("this sign-up link is invalid or has expired") from None
         return str(person_id), str(name)
@@ -36,6 +36,6 @@ class Signer:
 
     def read_state(self, state: str, max_age: timedelta) -> str:
         try:
-            return str(self._state.loads(state, max_age=max_age.total_seconds()))
+            return str(self._state.loads(state, max_age=int(max_age.total_seconds())))
         except BadData:
             raise InvalidLink("this sign-in attempt is invalid or has expired") from None

@@ -1,0 +1,71 @@
+"""The bot's ASGI app: one explicit route list, shared by `serve`, `demo` and Lambda."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import structlog
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
+
+from sendsongs.web import health, spotify_oauth, webhook
+from sendsongs.web.context import BotContext
+
+log = structlog.get_logger("sendsongs.http")
+
+ROUTES = [
+    Route("/webhook", webhook.verify, methods=["GET"]),
+    Route("/webhook", webhook.receive, methods=["POST"]),
+    Route("/spotify/login", spotify_oauth.login, methods=["GET"]),
+    Route("/spotify/callback", spotify_oauth.callback, methods=["GET"]),
+    Route("/healthz", health.healthz, methods=["GET"]),
+]
+
+
+def create_app(
+    context: BotContext,
+    *,
+    lifespan: Lifespan[Starlette] | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    app = Starlette(
+        routes=[*ROUTES, *extra_routes],
+        middleware=[Middleware(AccessLog)],
+        lifespan=lifespan,
+    )
+    app.state.bot = context
+    return app
+
+
+class AccessLog:
+    """One JSON line per request, path only: query strings carry sign-in tokens
+    and OAuth codes, which must never reach a log."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def record(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record)
+        finally:
+            log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status["code"],
+                ms=round((time.perf_counter() - started) * 1000, 1),
+            )

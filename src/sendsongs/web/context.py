@@ -1,0 +1,23 @@
+"""What the routes need at request time, kept on `app.state.bot`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from sendsongs.service import Service
+
+
+@dataclass(frozen=True)
+class BotContext:
+    service: Service
+    verify_token: str
+    app_secret: str
+    wake_worker: Callable[[], None]  # new inbox messages: don't wait for the next poll
+
+
+def bot(request: Request) -> BotContext:
+    context: BotContext = request.app.state.bot
+    return context

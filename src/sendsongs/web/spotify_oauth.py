@@ -1,0 +1,35 @@
+"""`/spotify/login` and `/spotify/callback`: linking a Spotify account."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from sendsongs.login import Connected, LoginFailed, SignupCode
+from sendsongs.signing import InvalidLink
+from sendsongs.web.context import bot
+from sendsongs.web.pages import page
+
+
+async def login(request: Request) -> Response:
+    try:
+        url = await bot(request).service.login.start(request.query_params.get("t"))
+    except InvalidLink:
+        reason = "This link is invalid or has expired. Send register in Messenger to get a new one."
+        return page(request, "problem.html", 400, reason=reason)
+    return RedirectResponse(url, status_code=302)
+
+
+async def callback(request: Request) -> Response:
+    params = request.query_params
+    state = params.get("state")
+    if not state:
+        return page(request, "problem.html", 400, reason="This page needs a sign-in to finish.")
+    result = await bot(request).service.login.finish(state, params.get("code"), params.get("error"))
+    match result:
+        case Connected():
+            return page(request, "connected.html", name=result.name)
+        case SignupCode():
+            return page(request, "code.html", command=result.command)
+        case LoginFailed():
+            return page(request, "problem.html", 400, reason=result.reason)

@@ -1,0 +1,54 @@
+"""`/webhook`: Messenger's verification handshake and its signed event deliveries."""
+
+from __future__ import annotations
+
+import structlog
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from sendsongs.adapters.messenger_webhook import (
+    MalformedEvent,
+    parse_webhook,
+    verify_signature,
+    verify_subscription,
+)
+from sendsongs.web.context import bot
+
+log = structlog.get_logger(__name__)
+
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+
+
+async def verify(request: Request) -> Response:
+    params = request.query_params
+    challenge = verify_subscription(
+        params.get("hub.mode"),
+        params.get("hub.verify_token"),
+        params.get("hub.challenge"),
+        bot(request).verify_token,
+    )
+    if challenge is None:
+        return PlainTextResponse("verification failed", status_code=403)
+    return PlainTextResponse(challenge)
+
+
+async def receive(request: Request) -> Response:
+    """Answer 200 only once the events are stored: a crash after it loses nothing,
+    and Messenger redelivers whatever we did not acknowledge."""
+    context = bot(request)
+    body = await request.body()
+    signature = request.headers.get(SIGNATURE_HEADER)
+    if not signature:
+        return PlainTextResponse(f"missing {SIGNATURE_HEADER}", status_code=401)
+    if not verify_signature(context.app_secret, body, signature):
+        log.warning("webhook_bad_signature")
+        return PlainTextResponse("invalid signature", status_code=403)
+    try:
+        messages = parse_webhook(body, context.service.ports.clock.now())
+    except MalformedEvent as error:
+        return PlainTextResponse(f"malformed event: {error}", status_code=400)
+    added = await context.service.accept(messages)
+    log.info("webhook_accepted", messages=len(messages), new=added)
+    if added:
+        context.wake_worker()
+    return PlainTextResponse("EVENT_RECEIVED")

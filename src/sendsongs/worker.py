@@ -1,0 +1,80 @@
+"""The local background loop of `serve`: inbox, due listen checks and the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+import structlog
+
+from sendsongs.service import Service
+
+log = structlog.get_logger(__name__)
+
+Step = Callable[[], Awaitable[float | None]]  # returns seconds to pause, None: poll
+CHECK_POLL = 0.5  # seconds: a due check runs within about this long of its time
+OUTBOX_POLL = 5.0  # retrying messages that failed for a passing reason
+
+
+class Worker:
+    """Runs until `stop()`; the work in hand finishes, anything else stays claimable."""
+
+    def __init__(self, service: Service, *, check_poll: float = CHECK_POLL) -> None:
+        self._service = service
+        self._check_poll = check_poll
+        self._inbox = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    def wake(self) -> None:
+        """New messages arrived: handle them now instead of at the next poll."""
+        self._inbox.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._inbox.set()
+
+    async def run(self) -> None:
+        log.info("worker_started")
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._loop(self._inbox_once, self._check_poll, self._inbox))
+            group.create_task(self._loop(self._checks_once, self._check_poll))
+            group.create_task(self._loop(self._outbox_once, OUTBOX_POLL))
+        log.info("worker_stopped")
+
+    async def _loop(
+        self,
+        step: Callable[[], Awaitable[float | None]],
+        poll: float,
+        event: asyncio.Event | None = None,
+    ) -> None:
+        while not self._stopping.is_set():
+            try:
+                pause = await step()
+            except Exception:
+                log.exception("worker_step_failed", step=step.__name__)
+                pause = poll
+            await self._sleep(pause if pause is not None else poll, event)
+
+    async def _inbox_once(self) -> float | None:
+        self._inbox.clear()
+        while await self._service.process_inbox():
+            if self._stopping.is_set():
+                break
+        return None
+
+    async def _checks_once(self) -> float | None:
+        sweep = await self._service.checks.run_due()
+        if sweep.backoff:
+            log.info("checks_paused", seconds=sweep.backoff)
+            return sweep.backoff  # the music service asked every caller to slow down
+        return 0.0 if sweep.checked else None  # more may be due right away
+
+    async def _outbox_once(self) -> float | None:
+        await self._service.delivery.deliver_outbox()
+        return None
+
+    async def _sleep(self, seconds: float, event: asyncio.Event | None) -> None:
+        waiter = event or self._stopping
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(waiter.wait(), timeout=seconds)
