@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -244,6 +245,13 @@ async def test_app_token_is_cached_until_shortly_before_expiry() -> None:
     assert server.token_requests == 2
 
 
+async def test_concurrent_lookups_share_one_token_request() -> None:
+    server = TrackServer()
+    spotify = client(server)
+    tracks = await asyncio.gather(*(spotify.track(TRACK_ID) for _ in range(10)))
+    assert len(tracks) == 10 and server.token_requests == 1
+
+
 async def test_rejected_app_token_is_replaced_once() -> None:
     server = TrackServer()
     spotify = client(server)
@@ -325,6 +333,28 @@ async def test_recently_played_skips_items_without_track() -> None:
         return httpx.Response(200, json={"items": items})
 
     assert await client(handler).recently_played("t", T0) == []
+
+
+async def test_recently_played_keeps_only_plays_after_the_cursor() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        items = [
+            play_item("spotify:track:new", "2024-05-01T12:00:00.001Z"),
+            play_item("spotify:track:seen", "2024-05-01T12:00:00Z"),
+        ]
+        return httpx.Response(200, json={"items": items})
+
+    plays = await client(handler).recently_played("t", T0)
+    assert [play.track_uri for play in plays] == ["spotify:track:new"]
+
+
+@pytest.mark.parametrize("played_at", [None, 17, "yesterday"])
+async def test_recently_played_with_bad_played_at_is_transient(played_at: object) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        item = {"track": {"uri": "spotify:track:A"}, "played_at": played_at}
+        return httpx.Response(200, json={"items": [item]})
+
+    with pytest.raises(TransientError):
+        await client(handler).recently_played("t", T0)
 
 
 async def test_recently_played_401_is_access_token_rejected() -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import structlog
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -18,7 +18,7 @@ from tenacity import (
 from sendsongs.domain.models import MessageKind, QuickReply, Reply
 from sendsongs.errors import RateLimited, RecipientUnreachable, ServiceError, TransientError
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 MAX_TEXT = 2000  # Send API limit on message.text
 MAX_QUICK_REPLIES = 13
@@ -101,11 +101,11 @@ class MessengerClient:
                 params={"fields": "first_name,last_name", "access_token": self._token},
             )
             if response.status_code != 200:
-                log.info("messenger profile lookup failed: HTTP %s", response.status_code)
+                log.info("messenger_profile_failed", status=response.status_code)
                 return None
             body = response.json()
         except (httpx.HTTPError, ValueError) as exc:
-            log.info("messenger profile lookup failed: %s", type(exc).__name__)
+            log.info("messenger_profile_failed", error=type(exc).__name__)
             return None
         if not isinstance(body, dict):
             return None

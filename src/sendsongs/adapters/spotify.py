@@ -222,31 +222,31 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
-def _oauth_error(response: httpx.Response) -> str | None:
-    """The Accounts service's `{"error": "..."}` code, if the body has one."""
+def _error_body(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:
-        return None
-    error = body.get("error") if isinstance(body, dict) else None
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _oauth_error(response: httpx.Response) -> str | None:
+    """The Accounts service's `{"error": "..."}` code, if the body has one."""
+    error = _error_body(response).get("error")
     return error if isinstance(error, str) else None
 
 
 def _describe(response: httpx.Response) -> str:
     """Status plus Spotify's own error text, never the request (it may carry tokens)."""
+    body = _error_body(response)
+    error = body.get("error")
     detail = ""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):  # Web API: {"error": {"status", "message"}}
-            detail = str(error.get("message", ""))
-        elif isinstance(error, str):  # Accounts: {"error", "error_description"}
-            detail = f"{error} {body.get('error_description', '')}".strip()
-    text = f"HTTP {response.status_code}"
-    return f"{text} {detail[:200]}" if detail else text
+    if isinstance(error, dict):  # Web API: {"error": {"status", "message"}}
+        detail = str(error.get("message", ""))
+    elif isinstance(error, str):  # Accounts: {"error", "error_description"}
+        detail = f"{error} {body.get('error_description', '')}".strip()
+    status = f"HTTP {response.status_code}"
+    return f"{status} {detail[:200]}" if detail else status
 
 
 def _access_token(body: Mapping[str, Any]) -> tuple[str, int]:
