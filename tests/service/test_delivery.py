@@ -1,0 +1,37 @@
+"""Messages are never lost: the outbox and Messenger's 24-hour window."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.service.conftest import World
+
+ALICE, BOB = "psid-alice", "psid-bob"
+
+
+async def test_message_outside_the_window_waits_until_the_person_writes(world: World) -> None:
+    await world.register(ALICE, "Alice")
+    await world.register(BOB, "Bob")
+    world.chat.unreachable.add(BOB)
+    await world.say(ALICE, 'send_song name:"Bob" post:"yes!" spotify:track:46X0dXeliHXD73sxexJx7d')
+    assert not any("Alice:" in t for t in world.chat.texts(BOB))
+    assert "Sent Happy Now" in world.chat.last(ALICE).text
+    assert await world.service.delivery.deliver_outbox() == 0  # still held
+    world.chat.unreachable.discard(BOB)
+    await world.say(BOB, "help")
+    assert any(
+        t.startswith("Alice: https://open.spotify.com/track/") for t in world.chat.texts(BOB)
+    )
+
+
+async def test_notifications_survive_a_failed_send(world: World) -> None:
+    await world.register(ALICE, "Alice")
+    await world.register(BOB, "Bob")
+    await world.say(ALICE, 'send_song name:"Bob" spotify:track:46X0dXeliHXD73sxexJx7d')
+    world.music.play(BOB, "46X0dXeliHXD73sxexJx7d", world.clock.now() + timedelta(seconds=5))
+    world.chat.unreachable.add(ALICE)
+    await world.tick(207)
+    assert not any("Bob listened" in t for t in world.chat.texts(ALICE))
+    world.chat.unreachable.discard(ALICE)
+    await world.say(ALICE, "help")
+    assert any("Bob listened to Happy Now" in t for t in world.chat.texts(ALICE))

@@ -1,0 +1,108 @@
+"""Linking Spotify: the chat link flow and the page-and-code flow."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+from tests.service.conftest import World
+
+from sendsongs.login import Connected, LoginFailed, SignupCode
+from sendsongs.signing import InvalidLink
+
+ALICE = "psid-alice"
+
+
+async def test_register_replies_with_a_personal_link(world: World) -> None:
+    await world.say(ALICE, 'register name:"Alice Liddell"')
+    text = world.chat.last(ALICE).text
+    assert "Alice Liddell" in text
+    assert "https://bot.example/spotify/login?t=" in text
+
+
+async def test_register_without_a_name_uses_the_messenger_profile(world: World) -> None:
+    world.chat.profiles[ALICE] = "Alice Liddell"
+    await world.say(ALICE, "register")
+    assert "as Alice Liddell" in world.chat.last(ALICE).text
+
+
+async def test_register_without_any_name_asks_for_one(world: World) -> None:
+    await world.say(ALICE, "register")
+    assert 'register name:"Your Name"' in world.chat.last(ALICE).text
+
+
+async def test_chat_flow_links_the_person_and_confirms_in_chat(world: World) -> None:
+    await world.register(ALICE, "Alice Liddell")
+    person = await world.store.get_person(ALICE)
+    assert person is not None and person.name == "Alice Liddell"
+    assert await world.store.get_grant(ALICE) is not None
+    assert "You're connected, Alice Liddell" in world.chat.last(ALICE).text
+
+
+async def test_state_is_single_use(world: World) -> None:
+    url = await world.service.login.start(None)
+    state, code = world.music.approve(url, owner="x")
+    assert isinstance(await world.service.login.finish(state, code, None), SignupCode)
+    again = await world.service.login.finish(state, code, None)
+    assert isinstance(again, LoginFailed) and "already used" in again.reason
+
+
+async def test_forged_state_is_refused(world: World) -> None:
+    result = await world.service.login.finish("forged", "code", None)
+    assert isinstance(result, LoginFailed)
+
+
+async def test_tampered_chat_token_is_refused(world: World) -> None:
+    try:
+        await world.service.login.start("not-a-token")
+    except InvalidLink:
+        return
+    raise AssertionError("a forged token must not start a login")
+
+
+async def test_denied_consent_connects_nothing(world: World) -> None:
+    url = await world.service.login.start(None)
+    state = parse_qs(urlparse(url).query)["state"][0]
+    result = await world.service.login.finish(state, None, "access_denied")
+    assert isinstance(result, LoginFailed) and "not granted" in result.reason
+
+
+async def test_page_flow_code_completes_sign_up_once(world: World) -> None:
+    url = await world.service.login.start(None)
+    state, code = world.music.approve(url, owner=ALICE)
+    result = await world.service.login.finish(state, code, None)
+    assert isinstance(result, SignupCode) and len(result.code) >= 16
+    assert result.command == f'register code:"{result.code}" name:"Your Name"'
+    await world.say(ALICE, f'register code:"{result.code}" name:"Alice Liddell"')
+    assert "You're connected, Alice Liddell" in world.chat.last(ALICE).text
+    await world.say("psid-mallory", f'register code:"{result.code}" name:"Mallory"')
+    assert "unknown, used or expired" in world.chat.last("psid-mallory").text
+    assert await world.store.get_person("psid-mallory") is None
+
+
+async def test_page_flow_code_expires_after_15_minutes(world: World) -> None:
+    url = await world.service.login.start(None)
+    state, code = world.music.approve(url, owner=ALICE)
+    result = await world.service.login.finish(state, code, None)
+    assert isinstance(result, SignupCode)
+    world.clock.advance(15 * 60 + 1)
+    await world.say(ALICE, f'register code:"{result.code}" name:"Alice"')
+    assert "expired" in world.chat.last(ALICE).text
+
+
+async def test_registering_again_keeps_the_person_and_says_reconnected(world: World) -> None:
+    await world.register(ALICE, "Alice")
+    first = await world.store.get_person(ALICE)
+    world.clock.advance(3600)
+    await world.register(ALICE, "Alice L")
+    person = await world.store.get_person(ALICE)
+    assert person is not None and first is not None
+    assert person.name == "Alice L" and person.registered_at == first.registered_at
+    assert "Reconnected, Alice L" in world.chat.last(ALICE).text
+
+
+async def test_connected_result_names_the_person(world: World) -> None:
+    await world.say(ALICE, 'register name:"Alice"')
+    link = world.chat.last(ALICE).text.split("\n")[1]
+    url = await world.service.login.start(parse_qs(urlparse(link).query)["t"][0])
+    state, code = world.music.approve(url, owner=ALICE)
+    assert await world.service.login.finish(state, code, None) == Connected("Alice")

@@ -1,0 +1,119 @@
+"""Sending a song: every reply a sender or friend can get."""
+
+from __future__ import annotations
+
+import pytest
+from tests.service.conftest import World
+
+from sendsongs.domain.models import MessageKind
+
+ALICE, BOB, BOB2 = "psid-alice", "psid-bob", "psid-bob2"
+LINK = "https://open.spotify.com/track/46X0dXeliHXD73sxexJx7d?si=abc"
+
+
+@pytest.fixture
+async def friends(world: World) -> World:
+    await world.register(ALICE, "Alice Liddell")
+    await world.register(BOB, "Bob Jones")
+    return world
+
+
+async def test_share_delivers_link_with_pre_note_and_confirms(friends: World) -> None:
+    await friends.say(ALICE, f'send_song name:"bob jones" pre:"You need this" {LINK}')
+    friend = [s for s in friends.chat.sent if s.person_id == BOB][-1]
+    assert friend.reply.text == (
+        "Alice Liddell: You need this https://open.spotify.com/track/46X0dXeliHXD73sxexJx7d"
+    )
+    assert friend.kind is MessageKind.UPDATE
+    assert friends.chat.last(ALICE).text.startswith(
+        "Sent Happy Now by Zedd, Elley Duhé to Bob Jones."
+    )
+    [share] = await friends.store.pending_shares(BOB)
+    assert share.sender_id == ALICE and share.pre == "You need this"
+
+
+async def test_the_seed_event_text_is_understood(friends: World) -> None:
+    await friends.register("psid-nick", "Nick Shmkl")
+    text = (
+        "send_song https://open.spotify.com/track/46X0dXeliHXD73sxexJx7d?si=rLATOJAeSnqx9yZ11XYP5g"
+        ' name:"Nick Shmkl" pre:"from curl" '
+    )
+    await friends.say(ALICE, text)
+    assert friends.chat.last("psid-nick").text.startswith("Alice Liddell: from curl https://")
+
+
+async def test_unregistered_sender_is_told_to_register(friends: World) -> None:
+    await friends.say("psid-stranger", f'send_song name:"Bob Jones" {LINK}')
+    assert "send register" in friends.chat.last("psid-stranger").text
+
+
+async def test_unknown_friend_name(friends: World) -> None:
+    await friends.say(ALICE, f'send_song name:"Carol" {LINK}')
+    assert 'I don\'t know anyone called "Carol"' in friends.chat.last(ALICE).text
+    assert await friends.store.pending_shares(BOB) == []
+
+
+async def test_unknown_track(friends: World) -> None:
+    await friends.say(ALICE, 'send_song name:"Bob Jones" spotify:track:0000000000000000000000')
+    assert "Spotify doesn't know the song" in friends.chat.last(ALICE).text
+
+
+async def test_not_a_track_link(friends: World) -> None:
+    await friends.say(
+        ALICE, 'send_song name:"Bob Jones" https://open.spotify.com/album/46X0dXeliHXD73sxexJx7d'
+    )
+    assert "isn't a Spotify song link" in friends.chat.last(ALICE).text
+
+
+async def test_unknown_command_and_empty_message(friends: World) -> None:
+    await friends.say(ALICE, "play something")
+    assert 'I don\'t understand "play"' in friends.chat.last(ALICE).text
+    await friends.say(ALICE, "")
+    assert "I only read text" in friends.chat.last(ALICE).text
+
+
+async def test_help_lists_every_command(friends: World) -> None:
+    await friends.say(ALICE, "help")
+    text = friends.chat.last(ALICE).text
+    for word in ("register", "register code:", "send_song", "pre:", "post:", "help"):
+        assert word in text
+
+
+async def test_namesakes_get_a_question_with_quick_replies(friends: World) -> None:
+    friends.clock.advance(86400)
+    await friends.register(BOB2, "BOB JONES")
+    await friends.say(ALICE, f'send_song name:"Bob Jones" post:"told you" {LINK}')
+    question = friends.chat.last(ALICE)
+    assert "2 people are called Bob Jones" in question.text
+    assert len(question.quick_replies) == 2
+    assert await friends.store.pending_shares(BOB) == []
+    await friends.say(
+        ALICE, question.quick_replies[1].title, payload=question.quick_replies[1].payload
+    )
+    [share] = await friends.store.pending_shares(BOB2)
+    assert share.post == "told you"
+    assert await friends.store.pending_shares(BOB) == []
+
+
+async def test_a_forged_pick_payload_cannot_reach_someone_else(friends: World) -> None:
+    payload = (
+        'pick:{"name":"Someone","track_id":"46X0dXeliHXD73sxexJx7d","pre":null,'
+        f'"post":null,"recipient_id":"{BOB}"}}'
+    )
+    await friends.say(ALICE, "1. Someone", payload=payload)
+    assert await friends.store.pending_shares(BOB) == []
+    assert "I don't know anyone called" in friends.chat.last(ALICE).text
+
+
+async def test_redelivered_message_is_handled_once(friends: World) -> None:
+    from sendsongs.domain.models import IncomingMessage
+
+    message = IncomingMessage(
+        "mid.dup", ALICE, friends.clock.now(), f'send_song name:"Bob Jones" {LINK}'
+    )
+    assert await friends.service.accept([message]) == 1
+    assert await friends.service.accept([message]) == 0
+    await friends.service.process_inbox()
+    await friends.service.process_inbox()
+    assert len(await friends.store.pending_shares(BOB)) == 1
+    assert len([t for t in friends.chat.texts(BOB) if t.startswith("Alice Liddell:")]) == 1
