@@ -1,0 +1,254 @@
+"""The SQLite schema: numbered migrations, and how domain objects map to its rows."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiosqlite
+
+from sendsongs.domain.models import (
+    IncomingMessage,
+    MessageKind,
+    Outgoing,
+    Person,
+    QuickReply,
+    Reply,
+    Share,
+    ShareStatus,
+    Track,
+)
+from sendsongs.errors import StoreError
+
+# Every time column holds integer microseconds since the Unix epoch, UTC: exact for
+# Python datetimes, sortable and comparable in SQL, and free of timezone parsing.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def to_db_time(value: datetime) -> int:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("naive datetime given to the store")
+    return (value - _EPOCH) // _MICROSECOND
+
+
+def from_db_time(value: int) -> datetime:
+    return _EPOCH + value * _MICROSECOND
+
+
+def from_db_time_or_none(value: int | None) -> datetime | None:
+    return None if value is None else from_db_time(value)
+
+
+# Migration N (1-based) brings the schema from user_version N-1 to N. Append only:
+# a released migration is never edited, since databases out there already ran it.
+# Each is a list of single statements because executescript() would commit early.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE inbox (
+            id TEXT PRIMARY KEY,
+            sender_id TEXT NOT NULL,
+            text TEXT NOT NULL,
+            payload TEXT,
+            attachments TEXT NOT NULL,  -- JSON list of urls
+            received_at INTEGER NOT NULL,
+            lease_until INTEGER,
+            done INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX inbox_todo ON inbox (received_at) WHERE done = 0",
+        """CREATE TABLE people (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            name_key TEXT NOT NULL,  -- casefolded name, for lookups ignoring case
+            registered_at INTEGER NOT NULL,
+            needs_reconnect INTEGER NOT NULL DEFAULT 0,
+            access_token_enc TEXT NOT NULL,
+            refresh_token_enc TEXT NOT NULL,
+            expires_at INTEGER NOT NULL
+        )""",
+        "CREATE INDEX people_name_key ON people (name_key)",
+        """CREATE TABLE pending_links (
+            state TEXT PRIMARY KEY,
+            code_verifier_enc TEXT NOT NULL,
+            expires_at INTEGER NOT NULL,
+            person_id TEXT,
+            name TEXT
+        )""",
+        """CREATE TABLE signup_codes (
+            code TEXT PRIMARY KEY,
+            access_token_enc TEXT NOT NULL,
+            refresh_token_enc TEXT NOT NULL,
+            grant_expires_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL
+        )""",
+        """CREATE TABLE shares (
+            id TEXT PRIMARY KEY,
+            sender_id TEXT NOT NULL,
+            recipient_id TEXT NOT NULL,
+            track_uri TEXT NOT NULL,
+            track_name TEXT NOT NULL,
+            track_artists TEXT NOT NULL,  -- JSON list of names
+            track_duration_ms INTEGER NOT NULL,
+            track_url TEXT NOT NULL,
+            track_isrc TEXT,
+            pre TEXT,
+            post TEXT,
+            shared_at INTEGER NOT NULL,
+            next_check_at INTEGER NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'listened', 'expired')),
+            settled_at INTEGER
+        )""",
+        "CREATE INDEX shares_recipient_status ON shares (recipient_id, status)",
+        "CREATE INDEX shares_sender_time ON shares (sender_id, shared_at)",
+        """CREATE TABLE recipient_checks (
+            recipient_id TEXT PRIMARY KEY,
+            next_check_at INTEGER NOT NULL,  -- while claimed: the end of the lease
+            claim TEXT,
+            cursor INTEGER
+        )""",
+        "CREATE INDEX recipient_checks_due ON recipient_checks (next_check_at)",
+        """CREATE TABLE outbox (
+            id TEXT PRIMARY KEY,
+            person_id TEXT NOT NULL,
+            text TEXT NOT NULL,
+            quick_replies TEXT NOT NULL,  -- JSON list of {title, payload}
+            kind TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            lease_until INTEGER,
+            held INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX outbox_ready ON outbox (created_at) WHERE held = 0",
+        "CREATE INDEX outbox_held ON outbox (person_id) WHERE held = 1",
+    ),
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+async def schema_version(db: aiosqlite.Connection) -> int:
+    async with db.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def apply_migrations(db: aiosqlite.Connection) -> int:
+    """Bring the schema up to date; returns how many migrations ran.
+
+    The caller holds a write transaction (BEGIN IMMEDIATE), so a second process
+    migrating at the same time waits, then finds the work done.
+    """
+    version = await schema_version(db)
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"the database schema is version {version}, newer than this program's "
+            f"{SCHEMA_VERSION}; upgrade sendsongs"
+        )
+    for statements in MIGRATIONS[version:]:
+        for statement in statements:
+            await db.execute(statement)
+    # PRAGMA takes no parameters; the value is our own integer, not input.
+    await db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    return SCHEMA_VERSION - version
+
+
+# -- rows <-> domain objects (rows come from sqlite3.Row, so columns go by name) --
+
+
+def incoming_values(message: IncomingMessage) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "sender_id": message.sender_id,
+        "text": message.text,
+        "payload": message.payload,
+        "attachments": json.dumps(list(message.attachments)),
+        "received_at": to_db_time(message.received_at),
+    }
+
+
+def incoming_from(row: sqlite3.Row) -> IncomingMessage:
+    return IncomingMessage(
+        id=row["id"],
+        sender_id=row["sender_id"],
+        received_at=from_db_time(row["received_at"]),
+        text=row["text"],
+        payload=row["payload"],
+        attachments=tuple(json.loads(row["attachments"])),
+    )
+
+
+def person_from(row: sqlite3.Row) -> Person:
+    return Person(
+        id=row["id"],
+        name=row["name"],
+        registered_at=from_db_time(row["registered_at"]),
+        needs_reconnect=bool(row["needs_reconnect"]),
+    )
+
+
+def share_values(share: Share) -> dict[str, Any]:
+    track = share.track
+    return {
+        "id": share.id,
+        "sender_id": share.sender_id,
+        "recipient_id": share.recipient_id,
+        "track_uri": track.uri,
+        "track_name": track.name,
+        "track_artists": json.dumps(list(track.artists)),
+        "track_duration_ms": track.duration_ms,
+        "track_url": track.url,
+        "track_isrc": track.isrc,
+        "pre": share.pre,
+        "post": share.post,
+        "shared_at": to_db_time(share.shared_at),
+        "next_check_at": to_db_time(share.next_check_at),
+        "status": share.status.value,
+        "settled_at": None if share.settled_at is None else to_db_time(share.settled_at),
+    }
+
+
+def share_from(row: sqlite3.Row) -> Share:
+    track = Track(
+        uri=row["track_uri"],
+        name=row["track_name"],
+        artists=tuple(json.loads(row["track_artists"])),
+        duration_ms=row["track_duration_ms"],
+        url=row["track_url"],
+        isrc=row["track_isrc"],
+    )
+    return Share(
+        id=row["id"],
+        sender_id=row["sender_id"],
+        recipient_id=row["recipient_id"],
+        track=track,
+        shared_at=from_db_time(row["shared_at"]),
+        next_check_at=from_db_time(row["next_check_at"]),
+        pre=row["pre"],
+        post=row["post"],
+        status=ShareStatus(row["status"]),
+        settled_at=from_db_time_or_none(row["settled_at"]),
+    )
+
+
+def outgoing_values(message: Outgoing) -> dict[str, Any]:
+    replies = [{"title": q.title, "payload": q.payload} for q in message.reply.quick_replies]
+    return {
+        "id": message.id,
+        "person_id": message.person_id,
+        "text": message.reply.text,
+        "quick_replies": json.dumps(replies),
+        "kind": message.kind.value,
+        "created_at": to_db_time(message.created_at),
+    }
+
+
+def outgoing_from(row: sqlite3.Row) -> Outgoing:
+    replies = tuple(QuickReply(q["title"], q["payload"]) for q in json.loads(row["quick_replies"]))
+    return Outgoing(
+        id=row["id"],
+        person_id=row["person_id"],
+        reply=Reply(row["text"], replies),
+        created_at=from_db_time(row["created_at"]),
+        kind=MessageKind(row["kind"]),
+    )
