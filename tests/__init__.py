@@ -1,0 +1,1 @@
+"""Tests of Send Songs, mirroring the package layout."""
