@@ -8,8 +8,8 @@ from typing import Any
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from sendsongs.errors import ConfigError
 from sendsongs.domain.schedule import Schedule
+from sendsongs.errors import ConfigError
 
 # Settings `serve` cannot run without; `migrate` and the sandbox need none of them.
 BOT_SECRETS = (
@@ -54,14 +54,14 @@ class Settings(BaseSettings):
     fast_interval: int = Field(300, gt=0, validation_alias=AliasChoices("SENDSONGS_FAST_INTERVAL"))
     fast_window: int = Field(3600, ge=0, validation_alias=AliasChoices("SENDSONGS_FAST_WINDOW"))
     slow_interval: int = Field(3600, gt=0, validation_alias=AliasChoices("SENDSONGS_SLOW_INTERVAL"))
-    expire_after: int = Field(
-        604800, gt=0, validation_alias=AliasChoices("SENDSONGS_EXPIRE_AFTER")
+    expire_after: int = Field(604800, gt=0, validation_alias=AliasChoices("SENDSONGS_EXPIRE_AFTER"))
+    # not in the seed: lets the demo and tests see a listen without waiting a song's length
+    first_check: int | None = Field(
+        None, ge=0, validation_alias=AliasChoices("SENDSONGS_FIRST_CHECK")
     )
     log_level: str = Field("INFO", validation_alias=AliasChoices("SENDSONGS_LOG_LEVEL"))
 
-    @field_validator(
-        "public_url", "messenger_graph_url", "spotify_accounts_url", "spotify_api_url"
-    )
+    @field_validator("public_url", "messenger_graph_url", "spotify_accounts_url", "spotify_api_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
@@ -88,6 +88,9 @@ class Settings(BaseSettings):
             fast_window=timedelta(seconds=self.fast_window),
             slow_interval=timedelta(seconds=self.slow_interval),
             expire_after=timedelta(seconds=self.expire_after),
+            first_check_after=None
+            if self.first_check is None
+            else timedelta(seconds=self.first_check),
         )
 
     def require_bot_secrets(self) -> None:

@@ -16,10 +16,14 @@ class Schedule:
     fast_window: timedelta = timedelta(hours=1)
     slow_interval: timedelta = timedelta(hours=1)
     expire_after: timedelta = timedelta(days=7)
+    first_check_after: timedelta | None = None  # None: the track's own length
 
     def first_check(self, shared_at: datetime, duration_ms: int) -> datetime:
         """Nobody can finish a song before it has played once through."""
-        return min(shared_at + timedelta(milliseconds=duration_ms), self.expires_at(shared_at))
+        wait = self.first_check_after
+        if wait is None:
+            wait = timedelta(milliseconds=duration_ms)
+        return min(shared_at + wait, self.expires_at(shared_at))
 
     def expires_at(self, shared_at: datetime) -> datetime:
         return shared_at + self.expire_after
