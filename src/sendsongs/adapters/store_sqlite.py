@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 import aiosqlite
 
+from sendsongs.adapters.sqlite_db import SqliteDatabase, fetchall
 from sendsongs.adapters.sqlite_schema import (
     SCHEMA_VERSION,
     apply_migrations,
@@ -44,98 +42,37 @@ from sendsongs.errors import StoreError
 CURSOR_BEFORE_SHARE = timedelta(milliseconds=1)
 PENDING = ShareStatus.PENDING.value
 
-Params = Sequence[Any] | Mapping[str, Any]
-
 
 class SqliteStore:
-    """Durable state in one SQLite file.
-
-    Every write runs in a BEGIN IMMEDIATE transaction, so claims stay exclusive
-    across processes sharing the file. Within a process one connection is shared,
-    and a lock keeps one task's transaction from interleaving with another's.
-    """
+    """Durable state in one SQLite file, which several processes may share:
+    each step below is one exclusive transaction (see SqliteDatabase)."""
 
     def __init__(self, path: str, cipher: TokenCipher, *, busy_timeout: float = 10.0) -> None:
-        self._path = path
+        self._db = SqliteDatabase(path, busy_timeout)
         self._cipher = cipher
-        self._busy_timeout = busy_timeout
-        self._db: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
 
     def __repr__(self) -> str:
-        return f"SqliteStore({self._path!r})"
-
-    async def _connect(self) -> aiosqlite.Connection:
-        if self._db is None:
-            # isolation_level=None: we say BEGIN and COMMIT ourselves, never implicitly.
-            db = await aiosqlite.connect(
-                self._path, timeout=self._busy_timeout, isolation_level=None
-            )
-            try:
-                db.row_factory = sqlite3.Row
-                await db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
-                await db.execute("PRAGMA journal_mode = WAL")
-                # NORMAL under WAL: a power cut may lose the last commits, never corrupt.
-                await db.execute("PRAGMA synchronous = NORMAL")
-                await db.execute("PRAGMA foreign_keys = ON")
-            except BaseException:
-                await db.close()
-                raise
-            self._db = db
-        return self._db
-
-    @asynccontextmanager
-    async def _session(self, write: bool) -> AsyncIterator[aiosqlite.Connection]:
-        """This task's turn on the connection; inside a write transaction if asked."""
-        async with self._lock:
-            try:
-                db = await self._connect()
-                if not write:
-                    yield db
-                    return
-                await db.execute("BEGIN IMMEDIATE")
-                try:
-                    yield db
-                except BaseException:
-                    with suppress(sqlite3.Error):
-                        await db.execute("ROLLBACK")
-                    raise
-                await db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                raise StoreError(f"SQLite store {self._path}: {exc}") from exc
-
-    async def _read(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        async with self._session(write=False) as db:
-            return await _fetchall(db, sql, params)
-
-    async def _write(self, sql: str, params: Params = ()) -> int:
-        """Runs one statement in its own transaction; returns the rows it changed."""
-        async with self._session(write=True) as db:
-            cursor = await db.execute(sql, params)
-            return cursor.rowcount
+        return f"SqliteStore({self._db.path!r})"
 
     async def migrate(self) -> None:
-        async with self._session(write=True) as db:
+        async with self._db.session(write=True) as db:
             await apply_migrations(db)
 
     async def ping(self) -> None:
-        async with self._session(write=False) as db:
+        async with self._db.session(write=False) as db:
             version = await schema_version(db)
         if version != SCHEMA_VERSION:
             raise StoreError(
-                f"SQLite store {self._path} has schema {version}, expected {SCHEMA_VERSION};"
+                f"SQLite store {self._db.path} has schema {version}, expected {SCHEMA_VERSION};"
                 " run `sendsongs migrate`"
             )
 
     async def close(self) -> None:
-        async with self._lock:
-            if self._db is not None:
-                db, self._db = self._db, None
-                await db.close()
+        await self._db.close()
 
     # -- inbox --
     async def add_incoming(self, message: IncomingMessage) -> bool:
-        changed = await self._write(
+        changed = await self._db.write(
             "INSERT INTO inbox (id, sender_id, text, payload, attachments, received_at)"
             " VALUES (:id, :sender_id, :text, :payload, :attachments, :received_at)"
             " ON CONFLICT (id) DO NOTHING",
@@ -148,8 +85,8 @@ class SqliteStore:
     ) -> list[IncomingMessage]:
         if limit <= 0:
             return []  # SQLite reads LIMIT -1 as "no limit"
-        async with self._session(write=True) as db:
-            rows = await _fetchall(
+        async with self._db.session(write=True) as db:
+            rows = await fetchall(
                 db,
                 "UPDATE inbox SET lease_until = ? WHERE id IN (SELECT id FROM inbox"
                 " WHERE done = 0 AND (lease_until IS NULL OR lease_until <= ?)"
@@ -161,13 +98,13 @@ class SqliteStore:
         return [incoming_from(row) for row in rows]
 
     async def finish_incoming(self, message_id: str) -> None:
-        await self._write(
+        await self._db.write(
             "UPDATE inbox SET done = 1, lease_until = NULL WHERE id = ?", (message_id,)
         )
 
     # -- people and grants --
     async def save_person(self, person: Person, grant: Grant) -> None:
-        await self._write(
+        await self._db.write(
             "INSERT INTO people (id, name, name_key, registered_at, needs_reconnect,"
             " access_token_enc, refresh_token_enc, expires_at)"
             " VALUES (?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
@@ -185,36 +122,36 @@ class SqliteStore:
         )
 
     async def get_person(self, person_id: str) -> Person | None:
-        rows = await self._read("SELECT * FROM people WHERE id = ?", (person_id,))
+        rows = await self._db.read("SELECT * FROM people WHERE id = ?", (person_id,))
         return person_from(rows[0]) if rows else None
 
     async def find_people(self, name: str) -> list[Person]:
-        rows = await self._read(
+        rows = await self._db.read(
             "SELECT * FROM people WHERE name_key = ? ORDER BY registered_at, id",
             (name.casefold(),),
         )
         return [person_from(row) for row in rows]
 
     async def get_grant(self, person_id: str) -> Grant | None:
-        rows = await self._read(
+        rows = await self._db.read(
             "SELECT access_token_enc, refresh_token_enc, expires_at FROM people WHERE id = ?",
             (person_id,),
         )
         return self._grant(rows[0]) if rows else None
 
     async def save_grant(self, person_id: str, grant: Grant) -> None:
-        await self._write(
+        await self._db.write(
             "UPDATE people SET access_token_enc = ?, refresh_token_enc = ?, expires_at = ?"
             " WHERE id = ?",
             (*self._grant_values(grant), person_id),
         )
 
     async def mark_needs_reconnect(self, person_id: str) -> None:
-        await self._write("UPDATE people SET needs_reconnect = 1 WHERE id = ?", (person_id,))
+        await self._db.write("UPDATE people SET needs_reconnect = 1 WHERE id = ?", (person_id,))
 
     # -- single-use secrets of the sign-up flows --
     async def save_pending_link(self, link: PendingLink) -> None:
-        await self._write(
+        await self._db.write(
             "INSERT OR REPLACE INTO pending_links"
             " (state, code_verifier_enc, expires_at, person_id, name) VALUES (?, ?, ?, ?, ?)",
             (
@@ -228,8 +165,8 @@ class SqliteStore:
 
     async def take_pending_link(self, state: str, now: datetime) -> PendingLink | None:
         now_value = to_db_time(now)
-        async with self._session(write=True) as db:
-            rows = await _fetchall(
+        async with self._db.session(write=True) as db:
+            rows = await fetchall(
                 db, "DELETE FROM pending_links WHERE state = ? RETURNING *", (state,)
             )
         if not rows or rows[0]["expires_at"] <= now_value:
@@ -244,7 +181,7 @@ class SqliteStore:
         )
 
     async def save_signup_code(self, code: str, grant: Grant, expires_at: datetime) -> None:
-        await self._write(
+        await self._db.write(
             "INSERT OR REPLACE INTO signup_codes (code, access_token_enc, refresh_token_enc,"
             " grant_expires_at, expires_at) VALUES (?, ?, ?, ?, ?)",
             (code, *self._grant_values(grant), to_db_time(expires_at)),
@@ -252,8 +189,8 @@ class SqliteStore:
 
     async def take_signup_code(self, code: str, now: datetime) -> Grant | None:
         now_value = to_db_time(now)
-        async with self._session(write=True) as db:
-            rows = await _fetchall(
+        async with self._db.session(write=True) as db:
+            rows = await fetchall(
                 db,
                 "DELETE FROM signup_codes WHERE code = ? RETURNING access_token_enc,"
                 " refresh_token_enc, grant_expires_at AS expires_at, expires_at AS code_expires",
@@ -266,7 +203,7 @@ class SqliteStore:
     # -- shares and the per-recipient check schedule --
     async def add_share(self, share: Share) -> None:
         values = share_values(share)
-        async with self._session(write=True) as db:
+        async with self._db.session(write=True) as db:
             cursor = await db.execute(
                 "INSERT INTO shares (id, sender_id, recipient_id, track_uri, track_name,"
                 " track_artists, track_duration_ms, track_url, track_isrc, pre, post,"
@@ -292,11 +229,11 @@ class SqliteStore:
             )
 
     async def get_share(self, share_id: str) -> Share | None:
-        rows = await self._read("SELECT * FROM shares WHERE id = ?", (share_id,))
+        rows = await self._db.read("SELECT * FROM shares WHERE id = ?", (share_id,))
         return share_from(rows[0]) if rows else None
 
     async def pending_shares(self, recipient_id: str) -> list[Share]:
-        rows = await self._read(
+        rows = await self._db.read(
             "SELECT * FROM shares WHERE recipient_id = ? AND status = ? ORDER BY shared_at, id",
             (recipient_id, PENDING),
         )
@@ -305,7 +242,7 @@ class SqliteStore:
     async def shares_sent_by(self, sender_id: str, limit: int) -> list[Share]:
         if limit <= 0:
             return []
-        rows = await self._read(
+        rows = await self._db.read(
             "SELECT * FROM shares WHERE sender_id = ? ORDER BY shared_at DESC, id DESC LIMIT ?",
             (sender_id, limit),
         )
@@ -316,8 +253,8 @@ class SqliteStore:
     ) -> list[RecipientCheck]:
         if limit <= 0:
             return []
-        async with self._session(write=True) as db:
-            rows = await _fetchall(
+        async with self._db.session(write=True) as db:
+            rows = await fetchall(
                 db,
                 "SELECT recipient_id, cursor FROM recipient_checks WHERE next_check_at <= ?"
                 " ORDER BY next_check_at, recipient_id LIMIT ?",
@@ -347,8 +284,8 @@ class SqliteStore:
         if any(share.recipient_id != check.recipient_id for share in shares):
             raise ValueError("settle_check got a share of another recipient")
         recipient = check.recipient_id
-        async with self._session(write=True) as db:
-            rows = await _fetchall(
+        async with self._db.session(write=True) as db:
+            rows = await fetchall(
                 db, "SELECT claim FROM recipient_checks WHERE recipient_id = ?", (recipient,)
             )
             if not rows or rows[0]["claim"] is None or rows[0]["claim"] != check.claim:
@@ -360,7 +297,7 @@ class SqliteStore:
                 [share_values(share) for share in shares],
             )
             await _insert_outgoing(db, outgoing)
-            rows = await _fetchall(
+            rows = await fetchall(
                 db,
                 "SELECT MIN(next_check_at) AS due FROM shares"
                 " WHERE recipient_id = ? AND status = ?",
@@ -380,14 +317,14 @@ class SqliteStore:
         return True
 
     async def next_check_at(self, recipient_id: str) -> datetime | None:
-        rows = await self._read(
+        rows = await self._db.read(
             "SELECT next_check_at FROM recipient_checks WHERE recipient_id = ?", (recipient_id,)
         )
         return from_db_time(rows[0]["next_check_at"]) if rows else None
 
     # -- outbox --
     async def add_outgoing(self, messages: Sequence[Outgoing]) -> None:
-        async with self._session(write=True) as db:
+        async with self._db.session(write=True) as db:
             await _insert_outgoing(db, messages)
 
     async def claim_outgoing(
@@ -395,8 +332,8 @@ class SqliteStore:
     ) -> list[Outgoing]:
         if limit <= 0:
             return []
-        async with self._session(write=True) as db:
-            rows = await _fetchall(
+        async with self._db.session(write=True) as db:
+            rows = await fetchall(
                 db,
                 "UPDATE outbox SET lease_until = ? WHERE id IN (SELECT id FROM outbox"
                 " WHERE held = 0 AND (lease_until IS NULL OR lease_until <= ?)"
@@ -407,15 +344,15 @@ class SqliteStore:
         return [outgoing_from(row) for row in rows]
 
     async def finish_outgoing(self, message_id: str) -> None:
-        await self._write("DELETE FROM outbox WHERE id = ?", (message_id,))
+        await self._db.write("DELETE FROM outbox WHERE id = ?", (message_id,))
 
     async def hold_outgoing(self, message_id: str) -> None:
-        await self._write(
+        await self._db.write(
             "UPDATE outbox SET held = 1, lease_until = NULL WHERE id = ?", (message_id,)
         )
 
     async def release_held(self, person_id: str) -> int:
-        return await self._write(
+        return await self._db.write(
             "UPDATE outbox SET held = 0, lease_until = NULL WHERE person_id = ? AND held = 1",
             (person_id,),
         )
@@ -434,11 +371,6 @@ class SqliteStore:
             refresh_token=self._cipher.decrypt(row["refresh_token_enc"]),
             expires_at=from_db_time(row["expires_at"]),
         )
-
-
-async def _fetchall(db: aiosqlite.Connection, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-    async with db.execute(sql, params) as cursor:
-        return list(await cursor.fetchall())
 
 
 async def _insert_outgoing(db: aiosqlite.Connection, messages: Iterable[Outgoing]) -> None:
