@@ -69,8 +69,8 @@ class _Check:
 
 
 class MemoryStore:
-    """The Store Protocol over plain dicts. No method awaits before it is done,
-    so each one is atomic under asyncio, like a transaction in the real stores."""
+    """The Store Protocol over plain dicts. No method ever suspends, so each one
+    is atomic under asyncio, as each is one transaction in the real stores."""
 
     def __init__(self) -> None:
         self.inbox: dict[str, tuple[IncomingMessage, _Leased]] = {}

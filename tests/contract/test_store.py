@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -295,6 +297,18 @@ async def test_settle_reschedules_to_the_earliest_pending_share(store: Store) ->
     assert check.cursor == at(4)  # no new cursor: the old one stays
 
 
+async def test_settle_changes_only_where_a_share_stands(store: Store) -> None:
+    await store.add_share(share("s1", due=1))
+    [check] = await store.claim_due_checks(at(5), at(6), 10)
+    edited = replace(share("s1"), pre="edited", next_check_at=at(9), sender_id="mallory")
+    with pytest.raises(ValueError):
+        await store.settle_check(check, [replace(edited, recipient_id="cy")], None)
+    assert await store.settle_check(check, [edited, share("unknown", due=2)], None)
+    assert await store.get_share("s1") == share("s1", due=9)
+    assert await store.get_share("unknown") is None
+    assert await store.next_check_at("bob") == at(9)
+
+
 async def test_check_is_removed_when_nothing_is_pending(store: Store) -> None:
     await store.add_share(share("s1", due=1))
     [check] = await store.claim_due_checks(at(5), at(6), 10)
@@ -498,3 +512,51 @@ async def test_sqlite_migrate_is_idempotent_even_concurrently(
     await store.migrate()
     assert await store.add_incoming(message("m1")) is False
     await store.close()
+
+
+WORKER = """
+import asyncio, json, sys
+from datetime import datetime, timedelta
+from sendsongs.adapters.store_sqlite import SqliteStore
+from sendsongs.crypto import TokenCipher
+from sendsongs.domain.models import IncomingMessage
+
+async def main(path, name, now):
+    store = SqliteStore(path, TokenCipher("worker"))
+    await store.migrate()
+    for i in range(15):
+        await store.add_incoming(IncomingMessage(f"{name}-{i}", "psid", now))
+    claimed = []
+    while batch := await store.claim_incoming(now, now + timedelta(hours=1), 2):
+        claimed += [message.id for message in batch]
+    await store.close()
+    print(json.dumps(claimed))
+
+asyncio.run(main(sys.argv[1], sys.argv[2], datetime.fromisoformat(sys.argv[3])))
+"""
+
+
+async def test_sqlite_processes_migrate_and_claim_together(sqlite_path: Path) -> None:
+    """Separate processes on one new file: one schema, and every message claimed once."""
+    names = ["p0", "p1", "p2"]
+    workers = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            WORKER,
+            str(sqlite_path),
+            name,
+            T0.isoformat(),
+            stdout=asyncio.subprocess.PIPE,
+        )
+        for name in names
+    ]
+    outputs = [await worker.communicate() for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0, 0]
+    claimed = [mid for out, _ in outputs for mid in json.loads(out)]
+    store = SqliteStore(str(sqlite_path), TokenCipher("worker"))
+    await store.ping()
+    # A worker may finish before another adds its messages; those are still free.
+    claimed += [m.id for m in await store.claim_incoming(T0, at(60), 100)]
+    await store.close()
+    assert sorted(claimed) == sorted(f"{name}-{i}" for name in names for i in range(15))
