@@ -1,0 +1,34 @@
+"""The sandbox's settings: the credentials it accepts and where it delivers webhooks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass
+class SandboxConfig:
+    """What the fake Graph and Spotify servers accept, and where `say` posts events."""
+
+    client_id: str = "sandbox-client-id"
+    client_secret: str = "sandbox-client-secret"  # noqa: S105 - a well-known fake
+    page_access_token: str = "sandbox-page-token"  # noqa: S105 - a well-known fake
+    app_secret: str = "sandbox-app-secret"  # noqa: S105 - a well-known fake
+    webhook_url: str = "http://127.0.0.1:8000/webhook"
+    page_id: str = "1984234425170095"
+    token_ttl: int = 3600  # seconds an access token lives, as Spotify's
+    rotate_refresh_tokens: bool = True
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> SandboxConfig:
+        """The bot's own variables, so bot and sandbox agree on the secrets."""
+        default = cls()
+        return cls(
+            client_id=environ.get("SPOTIFY_CLIENT_ID") or default.client_id,
+            client_secret=environ.get("SPOTIFY_CLIENT_SECRET") or default.client_secret,
+            page_access_token=(
+                environ.get("MESSENGER_PAGE_ACCESS_TOKEN") or default.page_access_token
+            ),
+            app_secret=environ.get("MESSENGER_APP_SECRET") or default.app_secret,
+            webhook_url=environ.get("SANDBOX_WEBHOOK_URL") or default.webhook_url,
+        )

@@ -1,0 +1,74 @@
+"""Messenger webhook events as the page would deliver them: built, signed and posted."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+import httpx
+
+WEBHOOK_TIMEOUT = 30.0  # seconds; the bot should answer far sooner, as Messenger expects
+
+
+def message_event(
+    page_id: str,
+    psid: str,
+    mid: str,
+    text: str,
+    quick_reply_payload: str | None,
+    now_ms: int,
+) -> dict[str, Any]:
+    """A `messages` webhook event with one message, shaped like a real delivery."""
+    message: dict[str, Any] = {"mid": mid, "text": text}
+    if quick_reply_payload is not None:
+        message["quick_reply"] = {"payload": quick_reply_payload}
+    return {
+        "object": "page",
+        "entry": [
+            {
+                "id": page_id,
+                "time": now_ms,
+                "messaging": [
+                    {
+                        "sender": {"id": psid},
+                        "recipient": {"id": page_id},
+                        "timestamp": now_ms,
+                        "message": message,
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def encode(event: dict[str, Any]) -> bytes:
+    # Messenger escapes non-ASCII characters as \uXXXX, so the signed bytes are ASCII.
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def signature(body: bytes, app_secret: str) -> str:
+    """The `X-Hub-Signature-256` header value for these exact bytes."""
+    digest = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+async def deliver(
+    client: httpx.AsyncClient | None, url: str, body: bytes, app_secret: str
+) -> tuple[int | None, str | None]:
+    """POST the event; the webhook's status, or None and why it could not be reached."""
+    headers = {
+        "Content-Type": "application/json",
+        "X-Hub-Signature-256": signature(body, app_secret),
+        "User-Agent": "facebookexternalua",
+    }
+    try:
+        if client is not None:
+            response = await client.post(url, content=body, headers=headers)
+        else:
+            async with httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT) as own:
+                response = await own.post(url, content=body, headers=headers)
+    except httpx.HTTPError as error:
+        return None, f"{type(error).__name__}: {error}"
+    return response.status_code, None

@@ -1,0 +1,28 @@
+"""SandboxConfig: defaults, and the bot's own variables read from the environment."""
+
+from sendsongs.sandbox.config import SandboxConfig
+
+
+def test_defaults_are_the_documented_fakes() -> None:
+    config = SandboxConfig()
+    assert config.client_id == "sandbox-client-id"
+    assert config.page_access_token == "sandbox-page-token"
+    assert config.webhook_url == "http://127.0.0.1:8000/webhook"
+    assert config.page_id == "1984234425170095"
+    assert config.token_ttl == 3600
+    assert config.rotate_refresh_tokens is True
+
+
+def test_from_env_reads_the_bot_variables_and_falls_back() -> None:
+    config = SandboxConfig.from_env(
+        {
+            "SPOTIFY_CLIENT_ID": "cid",
+            "SPOTIFY_CLIENT_SECRET": "csecret",
+            "MESSENGER_PAGE_ACCESS_TOKEN": "ptoken",
+            "SANDBOX_WEBHOOK_URL": "http://127.0.0.1:9999/webhook",
+        }
+    )
+    assert (config.client_id, config.client_secret) == ("cid", "csecret")
+    assert config.page_access_token == "ptoken"
+    assert config.app_secret == "sandbox-app-secret"
+    assert config.webhook_url == "http://127.0.0.1:9999/webhook"

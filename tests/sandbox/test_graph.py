@@ -1,0 +1,147 @@
+"""The fake Graph API: Send API acceptance and errors, the 24-hour window, profiles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from sendsongs.sandbox.config import SandboxConfig
+
+from .helpers import FakeClock
+
+SEND = "/v26.0/me/messages"
+
+
+@pytest.fixture
+async def psid(client: httpx.AsyncClient) -> str:
+    response = await client.post(
+        "/_sandbox/messenger/users", json={"first_name": "Nick", "last_name": "Shmkl"}
+    )
+    value: str = response.json()["psid"]
+    return value
+
+
+def message(psid: str, text: str = "hi", **extra: Any) -> dict[str, Any]:
+    return {"recipient": {"id": psid}, "messaging_type": "RESPONSE",
+            "message": {"text": text}, **extra}
+
+
+async def send(
+    client: httpx.AsyncClient, config: SandboxConfig, body: dict[str, Any]
+) -> httpx.Response:
+    return await client.post(SEND, params={"access_token": config.page_access_token}, json=body)
+
+
+def error_of(response: httpx.Response) -> dict[str, Any]:
+    assert response.status_code == 400, response.text
+    error: dict[str, Any] = response.json()["error"]
+    assert error["fbtrace_id"] and error["type"] in ("OAuthException", "GraphMethodException")
+    return error
+
+
+async def test_send_is_accepted_and_recorded(
+    client: httpx.AsyncClient, config: SandboxConfig, psid: str
+) -> None:
+    replies = [{"content_type": "text", "title": "Yes", "payload": "YES"}]
+    body = message(psid, "Hello Nick")
+    body["message"]["quick_replies"] = replies
+    response = await send(client, config, body)
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["recipient_id"] == psid and answer["message_id"].startswith("m_")
+    sent = (await client.get("/_sandbox/messenger/messages", params={"psid": psid})).json()
+    assert sent["next"] == 1
+    [record] = sent["messages"]
+    assert record["text"] == "Hello Nick" and record["quick_replies"] == replies
+    assert record["messaging_type"] == "RESPONSE" and record["index"] == 0
+    assert record["message_id"] == answer["message_id"]
+    later = await client.get("/_sandbox/messenger/messages", params={"since": 1})
+    assert later.json()["messages"] == []
+
+
+async def test_bearer_header_works_and_a_bad_token_is_190(
+    client: httpx.AsyncClient, config: SandboxConfig, psid: str
+) -> None:
+    ok = await client.post(SEND, json=message(psid),
+                           headers={"Authorization": f"Bearer {config.page_access_token}"})
+    assert ok.status_code == 200
+    bad = await client.post(SEND, params={"access_token": "nope"}, json=message(psid))
+    assert error_of(bad)["code"] == 190
+
+
+async def test_parameter_errors_are_code_100(
+    client: httpx.AsyncClient, config: SandboxConfig, psid: str
+) -> None:
+    no_type = message(psid)
+    del no_type["messaging_type"]
+    assert error_of(await send(client, config, no_type))["code"] == 100
+    no_recipient = message(psid)
+    del no_recipient["recipient"]
+    assert error_of(await send(client, config, no_recipient))["code"] == 100
+    stranger = error_of(await send(client, config, message("123456789")))
+    assert (stranger["code"], stranger["error_subcode"]) == (100, 2018001)
+
+
+async def test_text_limit_is_2000_characters(
+    client: httpx.AsyncClient, config: SandboxConfig, psid: str
+) -> None:
+    assert (await send(client, config, message(psid, "x" * 2000))).status_code == 200
+    assert error_of(await send(client, config, message(psid, "x" * 2001)))["code"] == 100
+
+
+async def test_quick_reply_limits(
+    client: httpx.AsyncClient, config: SandboxConfig, psid: str
+) -> None:
+    def with_replies(titles: list[str]) -> dict[str, Any]:
+        body = message(psid)
+        body["message"]["quick_replies"] = [
+            {"content_type": "text", "title": t, "payload": f"P{i}"} for i, t in enumerate(titles)
+        ]
+        return body
+
+    assert (await send(client, config, with_replies(["a" * 20] * 13))).status_code == 200
+    assert error_of(await send(client, config, with_replies(["a" * 21])))["code"] == 100
+    assert error_of(await send(client, config, with_replies(["a"] * 14)))["code"] == 100
+
+
+async def test_24_hour_window(
+    client: httpx.AsyncClient, config: SandboxConfig, psid: str, clock: FakeClock
+) -> None:
+    clock.advance(24 * 3600 - 1)
+    assert (await send(client, config, message(psid))).status_code == 200
+    clock.advance(1)
+    outside = error_of(await send(client, config, message(psid)))
+    assert (outside["code"], outside["error_subcode"]) == (10, 2018278)
+    assert "outside of allowed window" in outside["message"]
+    tagged = message(psid, messaging_type="MESSAGE_TAG", tag="ACCOUNT_UPDATE")
+    assert (await send(client, config, tagged)).status_code == 200
+    untagged = message(psid, messaging_type="MESSAGE_TAG")
+    assert error_of(await send(client, config, untagged))["code"] == 100
+
+
+async def test_window_control(
+    client: httpx.AsyncClient, config: SandboxConfig, psid: str
+) -> None:
+    closed = await client.post(f"/_sandbox/messenger/users/{psid}/window", json={"open": False})
+    assert closed.json()["window_open"] is False
+    assert error_of(await send(client, config, message(psid)))["code"] == 10
+    await client.post(f"/_sandbox/messenger/users/{psid}/window", json={"open": True})
+    assert (await send(client, config, message(psid))).status_code == 200
+
+
+async def test_profile(client: httpx.AsyncClient, config: SandboxConfig, psid: str) -> None:
+    token = {"access_token": config.page_access_token}
+    response = await client.get(f"/v26.0/{psid}",
+                                params={"fields": "first_name,last_name", **token})
+    assert response.json() == {"first_name": "Nick", "last_name": "Shmkl", "id": psid}
+    missing = error_of(await client.get("/v26.0/999", params=token))
+    assert (missing["code"], missing["error_subcode"]) == (100, 33)
+    assert error_of(await client.get(f"/v26.0/{psid}", params={"access_token": "x"}))[
+        "code"
+    ] == 190
+
+
+async def test_only_graph_versions_are_routed(client: httpx.AsyncClient, psid: str) -> None:
+    assert (await client.get(f"/latest/{psid}")).status_code == 404
