@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 _ID = r"[0-9A-Za-z]{22}"
 _WEB = re.compile(
     rf"https?://open\.spotify\.com/(?:intl-[a-z]{{2}}(?:-[a-z]{{2}})?/)?(?:embed/)?track/({_ID})"
-    r"(?=[/?#\s]|$)",
+    r"(?![0-9A-Za-z])",
     re.IGNORECASE,
 )
 _URI = re.compile(rf"\bspotify:track:({_ID})\b")
