@@ -38,6 +38,8 @@ async def test_say_posts_a_signed_page_event(
     body = request.content
     expected = hmac.new(config.app_secret.encode(), body, hashlib.sha256).hexdigest()
     assert request.headers["X-Hub-Signature-256"] == f"sha256={expected}"
+    legacy = hmac.new(config.app_secret.encode(), body, hashlib.sha1).hexdigest()
+    assert request.headers["X-Hub-Signature"] == f"sha1={legacy}"
     event = json.loads(body)
     assert event["object"] == "page"
     [entry] = event["entry"]
@@ -210,3 +212,13 @@ async def test_works_mounted_under_a_sub_path(config: SandboxConfig) -> None:
         assert response.status_code == 502
         calls = (await client.get("/sandbox/_sandbox/stats")).json()["calls"]
         assert calls == {"GET /authorize": 1, "GET /v1/tracks/{id}": 1}
+
+
+async def test_controls_allow_cross_origin_demo_pages(client: httpx.AsyncClient) -> None:
+    preflight = await client.options(
+        "/_sandbox/messenger/say",
+        headers={"Origin": "http://127.0.0.1:8000", "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "content-type"},
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"

@@ -145,3 +145,14 @@ async def test_profile(client: httpx.AsyncClient, config: SandboxConfig, psid: s
 
 async def test_only_graph_versions_are_routed(client: httpx.AsyncClient, psid: str) -> None:
     assert (await client.get(f"/latest/{psid}")).status_code == 404
+
+
+async def test_sender_actions_are_accepted_but_not_recorded(
+    client: httpx.AsyncClient, config: SandboxConfig, psid: str
+) -> None:
+    body = {"recipient": {"id": psid}, "sender_action": "typing_on"}
+    response = await send(client, config, body)
+    assert response.json() == {"recipient_id": psid}
+    assert (await client.get("/_sandbox/messenger/messages")).json()["messages"] == []
+    bad = await send(client, config, {**body, "sender_action": "dance"})
+    assert error_of(bad)["code"] == 100

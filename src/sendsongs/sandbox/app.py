@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount
 
 from sendsongs.sandbox.accounts import Accounts
@@ -45,7 +46,13 @@ def create_sandbox_app(
         *SandboxControl(traffic, reset).routes(),
     ]
     routes = [
-        Mount("/_sandbox", routes=controls),
+        # Open to any origin, so a demo page served elsewhere can drive the fake world.
+        Mount(
+            "/_sandbox",
+            routes=controls,
+            middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"],
+                                   allow_headers=["*"])],
+        ),
         *Accounts(spotify, config).routes(traffic),
         *WebApi(spotify).routes(traffic),
         # Last: its two-segment pattern `/{version}/{psid}` would shadow the others.

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from sendsongs.sandbox.config import SandboxConfig
-from sendsongs.sandbox.messenger_world import MessengerWorld
+from sendsongs.sandbox.messenger_world import MessengerUser, MessengerWorld
 from sendsongs.sandbox.traffic import Family, Traffic, api_route, graph_error_body
 
 MAX_TEXT = 2000
@@ -82,6 +82,8 @@ class GraphApi:
             return error.response()
 
     def _accept(self, body: dict[str, Any]) -> dict[str, Any]:
+        if "sender_action" in body:
+            return self._sender_action(body)
         messaging_type = body.get("messaging_type")
         if messaging_type not in MESSAGING_TYPES:
             raise _param(100, "param messaging_type must be one of {RESPONSE, UPDATE,"
@@ -89,6 +91,16 @@ class GraphApi:
         tag = body.get("tag")
         if messaging_type == "MESSAGE_TAG" and tag not in MESSAGE_TAGS:
             raise _param(100, "param tag must be one of {" + ", ".join(MESSAGE_TAGS) + "}")
+        user = self._recipient(body)
+        text, quick_replies = _message_parts(body.get("message"))
+        if messaging_type != "MESSAGE_TAG":
+            self._check_window(user)
+        sent = self.world.record(
+            user.psid, text, quick_replies, str(messaging_type), tag if tag else None
+        )
+        return {"recipient_id": user.psid, "message_id": sent.message_id}
+
+    def _recipient(self, body: dict[str, Any]) -> MessengerUser:
         recipient = body.get("recipient")
         psid = recipient.get("id") if isinstance(recipient, dict) else None
         if not psid:
@@ -96,8 +108,10 @@ class GraphApi:
         user = self.world.users.get(str(psid))
         if user is None:
             raise GraphError("(#100) No matching user found", 100, 2018001)
-        text, quick_replies = _message_parts(body.get("message"))
-        if messaging_type != "MESSAGE_TAG" and not user.window_open(self.world.clock()):
+        return user
+
+    def _check_window(self, user: MessengerUser) -> None:
+        if not user.window_open(self.world.clock()):
             raise GraphError(
                 "(#10) This message is sent outside of allowed window. Learn more about the"
                 " new policy here: https://developers.facebook.com/docs/messenger-platform/"
@@ -105,10 +119,15 @@ class GraphApi:
                 10,
                 2018278,
             )
-        sent = self.world.record(
-            user.psid, text, quick_replies, str(messaging_type), tag if tag else None
-        )
-        return {"recipient_id": user.psid, "message_id": sent.message_id}
+
+    def _sender_action(self, body: dict[str, Any]) -> dict[str, Any]:
+        """typing_on / typing_off / mark_seen: checked like a message, never recorded."""
+        if body.get("sender_action") not in ("typing_on", "typing_off", "mark_seen"):
+            raise _param(100, "param sender_action must be one of {typing_on, typing_off,"
+                         " mark_seen}")
+        user = self._recipient(body)
+        self._check_window(user)
+        return {"recipient_id": user.psid}
 
     async def profile(self, request: Request) -> Response:
         if not _VERSION.fullmatch(request.path_params["version"]):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 from typing import Any
@@ -48,10 +47,11 @@ def encode(event: dict[str, Any]) -> bytes:
     return json.dumps(event, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
-def signature(body: bytes, app_secret: str) -> str:
-    """The `X-Hub-Signature-256` header value for these exact bytes."""
-    digest = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
+def signature(body: bytes, app_secret: str, algorithm: str = "sha256") -> str:
+    """The `X-Hub-Signature-256` (or, with sha1, `X-Hub-Signature`) header value for
+    these exact bytes."""
+    digest = hmac.new(app_secret.encode(), body, algorithm).hexdigest()
+    return f"{algorithm}={digest}"
 
 
 async def deliver(
@@ -61,6 +61,8 @@ async def deliver(
     headers = {
         "Content-Type": "application/json",
         "X-Hub-Signature-256": signature(body, app_secret),
+        # Messenger still sends the legacy SHA-1 signature alongside.
+        "X-Hub-Signature": signature(body, app_secret, "sha1"),
         "User-Agent": "facebookexternalua",
     }
     try:
