@@ -40,7 +40,7 @@ async def test_consent_page_offers_users_and_keeps_every_parameter(
     assert 'name="new_user"' in page
     assert 'id="allow"' in page and 'name="decision" value="allow"' in page
     assert 'name="code_challenge" value="' + s256("verifier") in page
-    assert 'action="http://sandbox.test/authorize"' in page
+    assert 'action="/authorize"' in page
 
 
 async def test_bad_client_or_redirect_gets_an_error_page_not_a_redirect(

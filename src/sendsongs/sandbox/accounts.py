@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from sendsongs.sandbox.config import SandboxConfig
-from sendsongs.sandbox.paths import sandbox_url
+from sendsongs.sandbox.paths import sandbox_root
 from sendsongs.sandbox.spotify_world import SpotifyWorld, TokenError
 from sendsongs.sandbox.traffic import Family, Traffic, api_route
 
@@ -77,7 +77,8 @@ class Accounts:
         scopes = params.get("scope", "").split()
         html = template.render(
             app_name=APP_NAME,
-            action=sandbox_url(request, "/authorize"),
+            # A path, not a URL: right behind any proxy or host name the browser used.
+            action=sandbox_root(request) + "/authorize",
             hidden={k: params[k] for k in AUTHORIZE_PARAMS if params.get(k)},
             scopes=[SCOPE_TEXT.get(s, s) for s in scopes],
             users=sorted(self.world.users.values(), key=lambda u: u.id),
