@@ -12,6 +12,8 @@ import pytest
 from sendsongs.adapters.messenger import MAX_TEXT, MessengerClient, split_text
 from sendsongs.domain.models import MessageKind, QuickReply, Reply
 from sendsongs.errors import RateLimited, RecipientUnreachable, ServiceError, TransientError
+from sendsongs.sandbox.app import create_sandbox_app
+from sendsongs.sandbox.config import SandboxConfig
 
 GRAPH = "https://graph.test/v26.0"
 TOKEN = "page-token-secret"
@@ -284,3 +286,38 @@ async def test_profile_name_network_failure_and_odd_ids_give_none() -> None:
 
     assert await client(handler).profile_name(PSID) is None
     assert await client(handler).profile_name("../me/messages") is None
+
+
+# -- against the sandbox, in-process --
+
+
+async def test_sandbox_send_profile_and_window() -> None:
+    config = SandboxConfig()
+    transport = httpx.ASGITransport(app=create_sandbox_app(config))
+    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox.test") as http:
+        messenger = MessengerClient(
+            http,
+            graph_url="http://sandbox.test/v26.0",
+            page_access_token=config.page_access_token,
+            backoff=0.0,
+        )
+        user = {"psid": PSID, "first_name": "Nick", "last_name": "Shmkl"}
+        assert (await http.post("/_sandbox/messenger/users", json=user)).status_code == 200
+        assert await messenger.profile_name(PSID) == "Nick Shmkl"
+        assert await messenger.profile_name("1" * 16) is None
+
+        text = "\n\n".join(["x" * 1500, "y" * 1500])
+        await messenger.send(PSID, Reply(text, (QuickReply("Help", "HELP"),)), MessageKind.RESPONSE)
+        sent = (await http.get("/_sandbox/messenger/messages", params={"psid": PSID})).json()
+        assert [m["text"] for m in sent["messages"]] == ["x" * 1500, "y" * 1500]
+        assert [bool(m["quick_replies"]) for m in sent["messages"]] == [False, True]
+
+        await http.post(f"/_sandbox/messenger/users/{PSID}/window", json={"open": False})
+        with pytest.raises(RecipientUnreachable):
+            await messenger.send(PSID, Reply("Bob listened"), MessageKind.UPDATE)
+
+        await http.post("/_sandbox/faults", json={"path_prefix": "/v26.0/me", "status": 500})
+        await http.post(f"/_sandbox/messenger/users/{PSID}/window", json={"open": True})
+        await messenger.send(PSID, Reply("after a retry"), MessageKind.UPDATE)
+        sent = (await http.get("/_sandbox/messenger/messages", params={"psid": PSID})).json()
+        assert sent["messages"][-1]["text"] == "after a retry"

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -21,6 +22,8 @@ from sendsongs.adapters.messenger_webhook import (
     verify_subscription,
 )
 from sendsongs.domain.models import IncomingMessage
+from sendsongs.sandbox.app import create_sandbox_app
+from sendsongs.sandbox.config import SandboxConfig
 
 SECRET = "app-secret"
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -281,3 +284,30 @@ def test_arbitrary_json_only_ever_raises_malformed_event(value: object) -> None:
         except MalformedEvent:
             continue
         assert all(isinstance(message, IncomingMessage) for message in messages)
+
+
+# -- what the sandbox posts, as Messenger would --
+
+
+async def test_sandbox_webhook_delivery_verifies_and_parses() -> None:
+    posted: list[httpx.Request] = []
+
+    def webhook(request: httpx.Request) -> httpx.Response:
+        posted.append(request)
+        return httpx.Response(200, text="EVENT_RECEIVED")
+
+    config = SandboxConfig()
+    async with httpx.AsyncClient(transport=httpx.MockTransport(webhook)) as outbound:
+        app = create_sandbox_app(config, webhook_client=outbound)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sandbox.test") as http:
+            await http.post("/_sandbox/messenger/users", json={"psid": USER})
+            said = {"psid": USER, "text": "h\u00e9lp", "quick_reply_payload": "HELP"}
+            answer = await http.post("/_sandbox/messenger/say", json=said)
+    assert answer.json()["webhook_status"] == 200
+    (request,) = posted
+    body = request.read()
+    assert verify_signature(config.app_secret, body, request.headers["X-Hub-Signature-256"])
+    (message,) = parse_webhook(body, NOW)
+    assert message.id == answer.json()["mid"]
+    assert (message.sender_id, message.text, message.payload) == (USER, "h\u00e9lp", "HELP")

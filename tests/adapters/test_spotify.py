@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +23,8 @@ from sendsongs.errors import (
     ServiceError,
     TransientError,
 )
+from sendsongs.sandbox.app import create_sandbox_app
+from sendsongs.sandbox.config import SandboxConfig
 
 ACCOUNTS = "https://accounts.test"
 API = "https://api.test/v1"
@@ -439,3 +442,69 @@ async def test_other_client_errors_are_service_errors() -> None:
         await client(handler).recently_played("t", T0)
     assert "Insufficient scope" in str(caught.value)
     assert not isinstance(caught.value, TransientError | AccessTokenRejected)
+
+
+# -- against the sandbox, in-process --
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+async def test_sandbox_link_play_refresh_and_revoke() -> None:
+    config = SandboxConfig()
+    transport = httpx.ASGITransport(app=create_sandbox_app(config))
+    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox.test") as http:
+        spotify = SpotifyClient(
+            http,
+            accounts_url="http://sandbox.test",
+            api_url="http://sandbox.test/v1",
+            client_id=config.client_id,
+            client_secret=config.client_secret,
+            redirect_uri="http://bot.test/spotify/callback",
+            clock=SystemClock(),
+        )
+        verifier = "v" * 64
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+        consent = urlsplit(spotify.authorize_url("st4te", challenge.decode().rstrip("=")))
+        form_fields = {key: values[0] for key, values in parse_qs(consent.query).items()}
+        answer = await http.post(
+            consent.path, data={**form_fields, "new_user": "alice", "decision": "allow"}
+        )
+        assert answer.status_code == 302, answer.text
+        code = parse_qs(urlsplit(answer.headers["location"]).query)["code"][0]
+
+        grant = await spotify.exchange_code(code, verifier)
+        with pytest.raises(GrantRevoked):  # a code is good once
+            await spotify.exchange_code(code, verifier)
+
+        track = await spotify.track(TRACK_ID)
+        assert track.uri == f"spotify:track:{TRACK_ID}" and track.isrc
+        with pytest.raises(NotFound):
+            await spotify.track("0000000000000000000000")
+
+        before = datetime.now(UTC) - timedelta(minutes=10)
+        played = await http.post(
+            "/_sandbox/spotify/play",
+            json={"user": "alice", "track_id": TRACK_ID},
+        )
+        assert played.json()["recorded"] is True
+        plays = await spotify.recently_played(grant.access_token, before)
+        assert [play.track_uri for play in plays] == [track.uri]
+        assert plays[0].isrc == track.isrc
+
+        await http.post("/_sandbox/spotify/expire-tokens")
+        with pytest.raises(AccessTokenRejected):
+            await spotify.recently_played(grant.access_token, before)
+        fault = {"path_prefix": "/v1/me/player", "status": 429, "retry_after": 3}
+        await http.post("/_sandbox/faults", json=fault)
+        with pytest.raises(RateLimited) as limited:
+            await spotify.recently_played(grant.access_token, before)
+        assert limited.value.retry_after == 3
+
+        refreshed = await spotify.refresh(grant)
+        assert refreshed.access_token != grant.access_token
+        await http.post("/_sandbox/spotify/users/alice/revoke")
+        with pytest.raises(GrantRevoked):
+            await spotify.refresh(refreshed)
