@@ -8,7 +8,7 @@ from datetime import timedelta
 import structlog
 
 from sendsongs.domain.models import MessageKind, Outgoing, Reply
-from sendsongs.errors import RecipientUnreachable, TransientError
+from sendsongs.errors import RecipientUnreachable, ServiceError, TransientError
 from sendsongs.ports import ChatChannel, Clock, Store
 
 log = structlog.get_logger(__name__)
@@ -36,6 +36,8 @@ class Delivery:
         except TransientError as error:
             await self._store.add_outgoing([self.outgoing(person_id, reply, kind)])
             log.warning("message_queued", person=person_id, error=str(error))
+        except ServiceError as error:  # refused for good: retrying would fail forever
+            log.error("message_refused", person=person_id, error=str(error))
 
     async def deliver_outbox(self, limit: int = 50) -> int:
         """Send what waits in the outbox; returns how many were delivered."""
@@ -52,6 +54,8 @@ class Delivery:
             except TransientError as error:
                 log.warning("message_retry_later", message=message.id, error=str(error))
                 continue  # the lease runs out and it is claimed again
+            except ServiceError as error:
+                log.error("message_refused", message=message.id, error=str(error))
             await self._store.finish_outgoing(message.id)
             delivered += 1
         return delivered

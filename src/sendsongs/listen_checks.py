@@ -23,7 +23,7 @@ from sendsongs.domain.models import (
     ShareStatus,
 )
 from sendsongs.domain.schedule import Schedule
-from sendsongs.errors import AccessTokenRejected, GrantRevoked, RateLimited, TransientError
+from sendsongs.errors import AccessTokenRejected, GrantRevoked, RateLimited, ServiceError
 
 if TYPE_CHECKING:
     from sendsongs.delivery import Delivery
@@ -66,7 +66,11 @@ class ListenChecks:
 
         async def bounded(check: RecipientCheck) -> float:
             async with gate:
-                return await self.check(check)
+                try:
+                    return await self.check(check)
+                except Exception:  # one broken check must not stop the others;
+                    log.exception("check_failed", recipient=check.recipient_id)
+                    return 0.0  # its lease runs out and it comes due again
 
         backoffs = await asyncio.gather(*(bounded(check) for check in claimed))
         await self._delivery.deliver_outbox()
@@ -131,7 +135,7 @@ class ListenChecks:
         except RateLimited as error:
             log.warning("rate_limited", retry_after=error.retry_after)
             return _Plays([], [], now + timedelta(seconds=error.retry_after))
-        except (TransientError, AccessTokenRejected) as error:
+        except ServiceError as error:  # 5xx, timeouts, a second 401, an odd refusal
             log.warning("history_unavailable", recipient=person.id, error=str(error))
             return _Plays([], [], now + TRANSIENT_RETRY)
         return _Plays(plays, [])

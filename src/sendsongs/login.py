@@ -14,7 +14,7 @@ import structlog
 from sendsongs.domain import replies
 from sendsongs.domain.commands import RegisterWithCode
 from sendsongs.domain.models import Grant, MessageKind, PendingLink, Person, Reply
-from sendsongs.errors import GrantRevoked, TransientError
+from sendsongs.errors import GrantRevoked, ServiceError
 from sendsongs.signing import InvalidLink, Signer
 
 if TYPE_CHECKING:
@@ -97,7 +97,8 @@ class Login:
             grant = await self._ports.music.exchange_code(code, link.code_verifier)
         except GrantRevoked:
             return LoginFailed("Spotify refused the sign-in. Please start again.")
-        except TransientError:
+        except ServiceError as error:
+            log.warning("code_exchange_failed", error=str(error))
             return LoginFailed("Spotify isn't answering right now. Please start again shortly.")
         if link.person_id is None or link.name is None:
             return await self._hand_out_code(grant)

@@ -22,7 +22,7 @@ from sendsongs.domain.commands import (
 from sendsongs.domain.links import find_track_id
 from sendsongs.domain.models import IncomingMessage, MessageKind, Person, Reply, Share
 from sendsongs.domain.schedule import Schedule
-from sendsongs.errors import NotFound, TransientError
+from sendsongs.errors import NotFound, ServiceError
 from sendsongs.listen_checks import ListenChecks
 from sendsongs.login import Login
 from sendsongs.ports import ChatChannel, Clock, MusicService, Store
@@ -120,7 +120,8 @@ class Service:
             track = await self.ports.music.track(command.track_id)
         except NotFound:
             return replies.unknown_track(command.track_id)
-        except TransientError:
+        except ServiceError as error:  # transient or not, the sender can only try later
+            log.warning("track_lookup_failed", error=str(error))
             return replies.music_unavailable()
         now = self.ports.clock.now()
         share = Share(

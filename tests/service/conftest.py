@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from tests.fakes import FakeClock, MemoryStore
 
 from sendsongs.domain.models import (
     Grant,
@@ -28,6 +27,7 @@ from sendsongs.errors import (
 )
 from sendsongs.service import Ports, Service
 from sendsongs.signing import Signer
+from tests.fakes import FakeClock, MemoryStore
 
 TRACKS = {
     "46X0dXeliHXD73sxexJx7d": Track(

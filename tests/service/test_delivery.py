@@ -35,3 +35,14 @@ async def test_notifications_survive_a_failed_send(world: World) -> None:
     world.chat.unreachable.discard(ALICE)
     await world.say(ALICE, "help")
     assert any("Bob listened to Happy Now" in t for t in world.chat.texts(ALICE))
+
+
+async def test_a_message_refused_for_good_is_dropped_not_retried_forever(world: World) -> None:
+    from sendsongs.errors import ServiceError
+
+    async def refuse(*args: object) -> None:
+        raise ServiceError("(#100) Invalid parameter")
+
+    world.chat.send = refuse  # type: ignore[method-assign]
+    await world.say(ALICE, "help")  # must not raise
+    assert await world.service.delivery.deliver_outbox() == 0

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from tests.service.conftest import World
 
 from sendsongs.domain.models import ShareStatus
 from sendsongs.errors import RateLimited, TransientError
+from tests.service.conftest import World
 
 ALICE, BOB = "psid-alice", "psid-bob"
 HAPPY = "46X0dXeliHXD73sxexJx7d"  # 207 s

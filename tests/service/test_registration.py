@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
-from tests.service.conftest import World
-
 from sendsongs.login import Connected, LoginFailed, SignupCode
 from sendsongs.signing import InvalidLink
+from tests.service.conftest import World
 
 ALICE = "psid-alice"
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from tests.service.conftest import World
 
 from sendsongs.domain.models import MessageKind
+from tests.service.conftest import World
 
 ALICE, BOB, BOB2 = "psid-alice", "psid-bob", "psid-bob2"
 LINK = "https://open.spotify.com/track/46X0dXeliHXD73sxexJx7d?si=abc"
@@ -117,3 +117,15 @@ async def test_redelivered_message_is_handled_once(friends: World) -> None:
     await friends.service.process_inbox()
     assert len(await friends.store.pending_shares(BOB)) == 1
     assert len([t for t in friends.chat.texts(BOB) if t.startswith("Alice Liddell:")]) == 1
+
+
+async def test_spotify_trouble_during_lookup_asks_to_try_again(friends: World) -> None:
+    from sendsongs.errors import ServiceError
+
+    async def broken(track_id: str) -> None:
+        raise ServiceError("invalid_client")
+
+    friends.music.track = broken  # type: ignore[method-assign,assignment]
+    await friends.say(ALICE, f'send_song name:"Bob Jones" {LINK}')
+    assert "Spotify isn't answering right now" in friends.chat.last(ALICE).text
+    assert await friends.store.pending_shares(BOB) == []
