@@ -46,8 +46,12 @@ async def test_consent_page_offers_users_and_keeps_every_parameter(
 async def test_bad_client_or_redirect_gets_an_error_page_not_a_redirect(
     client: httpx.AsyncClient, config: SandboxConfig
 ) -> None:
-    for bad in ({"client_id": "nope"}, {"redirect_uri": "not a url"},
-                {"response_type": "token"}, {"code_challenge_method": "plain"}):
+    for bad in (
+        {"client_id": "nope"},
+        {"redirect_uri": "not a url"},
+        {"response_type": "token"},
+        {"code_challenge_method": "plain"},
+    ):
         response = await client.get("/authorize", params=consent_query(config, **bad))
         assert response.status_code == 400, bad
         assert "location" not in response.headers
@@ -102,15 +106,19 @@ async def test_code_is_single_use_and_checks_verifier_and_redirect(
         "code_verifier": verifier,
     }
     code = await authorize(client, config, challenge=s256(verifier))
-    wrong = await client.post("/api/token", data={**exchange, "code": code,
-                                                  "code_verifier": "x" * 43})
+    wrong = await client.post(
+        "/api/token", data={**exchange, "code": code, "code_verifier": "x" * 43}
+    )
     assert wrong.status_code == 400
-    assert wrong.json() == {"error": "invalid_grant",
-                            "error_description": "code_verifier was incorrect"}
+    assert wrong.json() == {
+        "error": "invalid_grant",
+        "error_description": "code_verifier was incorrect",
+    }
 
     code = await authorize(client, config, challenge=s256(verifier))
-    moved = await client.post("/api/token", data={**exchange, "code": code,
-                                                  "redirect_uri": "http://evil.test/cb"})
+    moved = await client.post(
+        "/api/token", data={**exchange, "code": code, "redirect_uri": "http://evil.test/cb"}
+    )
     assert moved.json()["error"] == "invalid_grant"
 
     code = await authorize(client, config, challenge=s256(verifier))
@@ -150,8 +158,9 @@ async def test_wrong_client_credentials(client: httpx.AsyncClient) -> None:
 
 
 async def test_unsupported_grant_type(client: httpx.AsyncClient, config: SandboxConfig) -> None:
-    response = await client.post("/api/token", data={"grant_type": "password"},
-                                 headers=basic(config))
+    response = await client.post(
+        "/api/token", data={"grant_type": "password"}, headers=basic(config)
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "unsupported_grant_type"
 
@@ -170,8 +179,11 @@ async def test_refresh_rotates_and_the_old_token_dies(
     stale = await client.post("/api/token", data=form, headers=basic(config))
     assert stale.status_code == 400 and stale.json()["error"] == "invalid_grant"
     # A PKCE grant may be refreshed with the client id alone.
-    public = {"grant_type": "refresh_token", "refresh_token": body["refresh_token"],
-              "client_id": config.client_id}
+    public = {
+        "grant_type": "refresh_token",
+        "refresh_token": body["refresh_token"],
+        "client_id": config.client_id,
+    }
     assert (await client.post("/api/token", data=public)).status_code == 200
 
 
@@ -199,15 +211,20 @@ async def test_revoked_user_gets_invalid_grant(
     form = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
     response = await client.post("/api/token", data=form, headers=basic(config))
     assert response.status_code == 400
-    assert response.json() == {"error": "invalid_grant",
-                               "error_description": "Refresh token revoked"}
+    assert response.json() == {
+        "error": "invalid_grant",
+        "error_description": "Refresh token revoked",
+    }
 
 
 async def test_client_credentials(client: httpx.AsyncClient, config: SandboxConfig) -> None:
     response = await client.post(
         "/api/token",
-        data={"grant_type": "client_credentials", "client_id": config.client_id,
-              "client_secret": config.client_secret},
+        data={
+            "grant_type": "client_credentials",
+            "client_id": config.client_id,
+            "client_secret": config.client_secret,
+        },
     )
     assert response.status_code == 200
     body = response.json()

@@ -21,8 +21,9 @@ RECENT = "/v1/me/player/recently-played"
 
 
 async def new_person(client: httpx.AsyncClient, psid: str = "2068505776496400") -> str:
-    await client.post("/_sandbox/messenger/users",
-                      json={"psid": psid, "first_name": "Nick", "last_name": "Shmkl"})
+    await client.post(
+        "/_sandbox/messenger/users", json={"psid": psid, "first_name": "Nick", "last_name": "Shmkl"}
+    )
     return psid
 
 
@@ -30,8 +31,9 @@ async def test_say_posts_a_signed_page_event(
     client: httpx.AsyncClient, config: SandboxConfig, webhook: Webhook, clock: FakeClock
 ) -> None:
     psid = await new_person(client)
-    response = await client.post("/_sandbox/messenger/say",
-                                 json={"psid": psid, "text": "help", "mid": "mid.1"})
+    response = await client.post(
+        "/_sandbox/messenger/say", json={"psid": psid, "text": "help", "mid": "mid.1"}
+    )
     assert response.json() == {"mid": "mid.1", "webhook_status": 200}
     [request] = webhook.requests
     assert str(request.url) == config.webhook_url
@@ -55,13 +57,22 @@ async def test_say_with_quick_reply_uses_the_offered_title(
     client: httpx.AsyncClient, config: SandboxConfig, webhook: Webhook
 ) -> None:
     psid = await new_person(client)
-    offer = {"recipient": {"id": psid}, "messaging_type": "RESPONSE",
-             "message": {"text": "Connect?", "quick_replies": [
-                 {"content_type": "text", "title": "Connect Spotify", "payload": "CONNECT"}]}}
-    await client.post("/v26.0/me/messages", params={"access_token": config.page_access_token},
-                      json=offer)
-    await client.post("/_sandbox/messenger/say",
-                      json={"psid": psid, "quick_reply_payload": "CONNECT"})
+    offer = {
+        "recipient": {"id": psid},
+        "messaging_type": "RESPONSE",
+        "message": {
+            "text": "Connect?",
+            "quick_replies": [
+                {"content_type": "text", "title": "Connect Spotify", "payload": "CONNECT"}
+            ],
+        },
+    }
+    await client.post(
+        "/v26.0/me/messages", params={"access_token": config.page_access_token}, json=offer
+    )
+    await client.post(
+        "/_sandbox/messenger/say", json={"psid": psid, "quick_reply_payload": "CONNECT"}
+    )
     message = json.loads(webhook.requests[0].content)["entry"][0]["messaging"][0]["message"]
     assert message["text"] == "Connect Spotify"
     assert message["quick_reply"] == {"payload": "CONNECT"}
@@ -92,13 +103,17 @@ async def test_say_reaches_a_real_starlette_receiver(config: SandboxConfig) -> N
     bot = Starlette(routes=[Route("/webhook", receive, methods=["POST"])])
     outbound = httpx.AsyncClient(transport=httpx.ASGITransport(app=bot))
     sandbox = create_sandbox_app(config, webhook_client=outbound)
-    async with outbound, httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox),
-                                           base_url="http://s.test") as client:
-        await client.post("/_sandbox/messenger/config",
-                          json={"webhook_url": "http://bot.test/webhook"})
+    async with (
+        outbound,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=sandbox), base_url="http://s.test"
+        ) as client,
+    ):
+        await client.post(
+            "/_sandbox/messenger/config", json={"webhook_url": "http://bot.test/webhook"}
+        )
         psid = await new_person(client)
-        answer = await client.post("/_sandbox/messenger/say",
-                                   json={"psid": psid, "text": "Hé ✓"})
+        answer = await client.post("/_sandbox/messenger/say", json={"psid": psid, "text": "Hé ✓"})
     assert answer.json()["webhook_status"] == 200
     assert received == [True]
 
@@ -109,11 +124,16 @@ async def test_unreachable_webhook_is_reported(config: SandboxConfig) -> None:
 
     outbound = httpx.AsyncClient(transport=httpx.MockTransport(refuse))
     sandbox = create_sandbox_app(config, webhook_client=outbound)
-    async with outbound, httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox),
-                                           base_url="http://s.test") as client:
+    async with (
+        outbound,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=sandbox), base_url="http://s.test"
+        ) as client,
+    ):
         psid = await new_person(client)
-        answer = (await client.post("/_sandbox/messenger/say",
-                                    json={"psid": psid, "text": "hi"})).json()
+        answer = (
+            await client.post("/_sandbox/messenger/say", json={"psid": psid, "text": "hi"})
+        ).json()
     assert answer["webhook_status"] is None and "ConnectError" in answer["webhook_error"]
 
 
@@ -131,19 +151,18 @@ async def test_429_fault_with_retry_after_then_recovery(
     assert (await client.get(RECENT, headers=bearer(token))).status_code == 200
 
 
-async def test_other_faults_and_clearing(
-    client: httpx.AsyncClient, config: SandboxConfig
-) -> None:
-    await client.post("/_sandbox/faults", json={"path_prefix": "/v26.0/me/messages",
-                                                "status": 503, "count": 1})
-    await client.post("/_sandbox/faults", json={"path_prefix": "/api/token",
-                                                "status": "timeout", "delay": 0.01})
+async def test_other_faults_and_clearing(client: httpx.AsyncClient, config: SandboxConfig) -> None:
+    await client.post(
+        "/_sandbox/faults", json={"path_prefix": "/v26.0/me/messages", "status": 503, "count": 1}
+    )
+    await client.post(
+        "/_sandbox/faults", json={"path_prefix": "/api/token", "status": "timeout", "delay": 0.01}
+    )
     graph = await client.post("/v26.0/me/messages", json={})
     assert graph.status_code == 503 and graph.json()["error"]["is_transient"] is True
     slow = await client.post("/api/token", data={"grant_type": "client_credentials"})
     assert slow.status_code == 504
-    await client.post("/_sandbox/faults", json={"path_prefix": "/v1", "status": 500,
-                                                "count": 5})
+    await client.post("/_sandbox/faults", json={"path_prefix": "/v1", "status": 500, "count": 5})
     assert len((await client.get("/_sandbox/faults")).json()["faults"]) == 1
     await client.delete("/_sandbox/faults")
     assert (await client.get("/_sandbox/faults")).json() == {"faults": []}
@@ -170,9 +189,7 @@ async def test_stats_count_calls_by_route_template(
     }
 
 
-async def test_reset_clears_everything(
-    client: httpx.AsyncClient, config: SandboxConfig
-) -> None:
+async def test_reset_clears_everything(client: httpx.AsyncClient, config: SandboxConfig) -> None:
     await login(client, config)
     await new_person(client)
     await client.post("/_sandbox/messenger/config", json={"webhook_url": "http://x.test/h"})
@@ -187,12 +204,14 @@ async def test_reset_clears_everything(
 async def test_catalog_and_play_validation(client: httpx.AsyncClient) -> None:
     tracks = (await client.get("/_sandbox/spotify/tracks")).json()["tracks"]
     assert len(tracks) >= 10 and tracks[0]["href"].startswith("http://sandbox.test/v1/")
-    unknown_user = await client.post("/_sandbox/spotify/play",
-                                     json={"user": "zed", "track_id": tracks[0]["id"]})
+    unknown_user = await client.post(
+        "/_sandbox/spotify/play", json={"user": "zed", "track_id": tracks[0]["id"]}
+    )
     assert unknown_user.status_code == 404
     await client.post("/_sandbox/spotify/users", json={"id": "zed"})
-    unknown_track = await client.post("/_sandbox/spotify/play",
-                                      json={"user": "zed", "track_id": "x"})
+    unknown_track = await client.post(
+        "/_sandbox/spotify/play", json={"user": "zed", "track_id": "x"}
+    )
     assert unknown_track.status_code == 404
 
 
@@ -200,14 +219,21 @@ async def test_works_mounted_under_a_sub_path(config: SandboxConfig) -> None:
     outer = Starlette(routes=[Mount("/sandbox", app=create_sandbox_app(config))])
     transport = httpx.ASGITransport(app=outer)
     async with httpx.AsyncClient(transport=transport, base_url="http://demo.test") as client:
-        page = await client.get("/sandbox/authorize", params={
-            "client_id": config.client_id, "response_type": "code",
-            "redirect_uri": "http://demo.test/spotify/callback", "state": "s"})
+        page = await client.get(
+            "/sandbox/authorize",
+            params={
+                "client_id": config.client_id,
+                "response_type": "code",
+                "redirect_uri": "http://demo.test/spotify/callback",
+                "state": "s",
+            },
+        )
         assert 'action="/sandbox/authorize"' in page.text
         tracks = (await client.get("/sandbox/_sandbox/spotify/tracks")).json()["tracks"]
         assert tracks[0]["href"].startswith("http://demo.test/sandbox/v1/tracks/")
-        await client.post("/sandbox/_sandbox/faults",
-                          json={"path_prefix": "/v1/tracks", "status": 502})
+        await client.post(
+            "/sandbox/_sandbox/faults", json={"path_prefix": "/v1/tracks", "status": 502}
+        )
         response = await client.get(f"/sandbox/v1/tracks/{tracks[0]['id']}")
         assert response.status_code == 502
         calls = (await client.get("/sandbox/_sandbox/stats")).json()["calls"]
@@ -217,8 +243,11 @@ async def test_works_mounted_under_a_sub_path(config: SandboxConfig) -> None:
 async def test_controls_allow_cross_origin_demo_pages(client: httpx.AsyncClient) -> None:
     preflight = await client.options(
         "/_sandbox/messenger/say",
-        headers={"Origin": "http://127.0.0.1:8000", "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "content-type"},
+        headers={
+            "Origin": "http://127.0.0.1:8000",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
     )
     assert preflight.status_code == 200
     assert preflight.headers["access-control-allow-origin"] == "*"

@@ -24,8 +24,12 @@ async def psid(client: httpx.AsyncClient) -> str:
 
 
 def message(psid: str, text: str = "hi", **extra: Any) -> dict[str, Any]:
-    return {"recipient": {"id": psid}, "messaging_type": "RESPONSE",
-            "message": {"text": text}, **extra}
+    return {
+        "recipient": {"id": psid},
+        "messaging_type": "RESPONSE",
+        "message": {"text": text},
+        **extra,
+    }
 
 
 async def send(
@@ -64,8 +68,9 @@ async def test_send_is_accepted_and_recorded(
 async def test_bearer_header_works_and_a_bad_token_is_190(
     client: httpx.AsyncClient, config: SandboxConfig, psid: str
 ) -> None:
-    ok = await client.post(SEND, json=message(psid),
-                           headers={"Authorization": f"Bearer {config.page_access_token}"})
+    ok = await client.post(
+        SEND, json=message(psid), headers={"Authorization": f"Bearer {config.page_access_token}"}
+    )
     assert ok.status_code == 200
     bad = await client.post(SEND, params={"access_token": "nope"}, json=message(psid))
     assert error_of(bad)["code"] == 190
@@ -121,9 +126,7 @@ async def test_24_hour_window(
     assert error_of(await send(client, config, untagged))["code"] == 100
 
 
-async def test_window_control(
-    client: httpx.AsyncClient, config: SandboxConfig, psid: str
-) -> None:
+async def test_window_control(client: httpx.AsyncClient, config: SandboxConfig, psid: str) -> None:
     closed = await client.post(f"/_sandbox/messenger/users/{psid}/window", json={"open": False})
     assert closed.json()["window_open"] is False
     assert error_of(await send(client, config, message(psid)))["code"] == 10
@@ -133,14 +136,13 @@ async def test_window_control(
 
 async def test_profile(client: httpx.AsyncClient, config: SandboxConfig, psid: str) -> None:
     token = {"access_token": config.page_access_token}
-    response = await client.get(f"/v26.0/{psid}",
-                                params={"fields": "first_name,last_name", **token})
+    response = await client.get(
+        f"/v26.0/{psid}", params={"fields": "first_name,last_name", **token}
+    )
     assert response.json() == {"first_name": "Nick", "last_name": "Shmkl", "id": psid}
     missing = error_of(await client.get("/v26.0/999", params=token))
     assert (missing["code"], missing["error_subcode"]) == (100, 33)
-    assert error_of(await client.get(f"/v26.0/{psid}", params={"access_token": "x"}))[
-        "code"
-    ] == 190
+    assert error_of(await client.get(f"/v26.0/{psid}", params={"access_token": "x"}))["code"] == 190
 
 
 async def test_only_graph_versions_are_routed(client: httpx.AsyncClient, psid: str) -> None:

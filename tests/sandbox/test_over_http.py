@@ -21,7 +21,10 @@ def server_url() -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     config = uvicorn.Config(
-        create_sandbox_app(SandboxConfig()), host="127.0.0.1", port=port, log_level="warning",
+        create_sandbox_app(SandboxConfig()),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
         timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
@@ -37,8 +40,9 @@ def server_url() -> Iterator[str]:
 
 def test_timeout_fault_hangs_until_the_client_gives_up(server_url: str) -> None:
     with httpx.Client(base_url=server_url, timeout=0.3) as client:
-        client.post("/_sandbox/faults",
-                    json={"path_prefix": "/api/token", "status": "timeout", "delay": 1})
+        client.post(
+            "/_sandbox/faults", json={"path_prefix": "/api/token", "status": "timeout", "delay": 1}
+        )
         with pytest.raises(httpx.ReadTimeout):
             client.post("/api/token", data={"grant_type": "client_credentials"})
         config = SandboxConfig()

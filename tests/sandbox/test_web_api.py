@@ -34,8 +34,9 @@ async def play(client: httpx.AsyncClient, user: str, track: str, **extra: Any) -
 async def test_track_is_a_full_track_object(
     client: httpx.AsyncClient, config: SandboxConfig
 ) -> None:
-    response = await client.get(f"/v1/tracks/{HAPPY}", headers=bearer(await app_token(client,
-                                                                                       config)))
+    response = await client.get(
+        f"/v1/tracks/{HAPPY}", headers=bearer(await app_token(client, config))
+    )
     assert response.status_code == 200
     track = response.json()
     assert track["id"] == HAPPY and track["uri"] == f"spotify:track:{HAPPY}"
@@ -125,8 +126,7 @@ async def test_after_is_exclusive_and_before_excludes_too(
     first_ms = 1795860000000
     after = await client.get(RECENT, params={"after": first_ms}, headers=bearer(token))
     assert [i["track"]["id"] for i in after.json()["items"]] == [HAPPY]
-    before = await client.get(RECENT, params={"before": first_ms + 300_000},
-                              headers=bearer(token))
+    before = await client.get(RECENT, params={"before": first_ms + 300_000}, headers=bearer(token))
     assert [i["track"]["id"] for i in before.json()["items"]] == [PAPER]
     both = await client.get(RECENT, params={"after": 1, "before": 2}, headers=bearer(token))
     assert both.status_code == 400
@@ -157,8 +157,9 @@ async def test_after_pages_forward_from_the_cursor(
     for _ in range(3):
         clock.advance(300)
         await play(client, "alice", PAPER)
-    page = (await client.get(RECENT, params={"after": start_ms, "limit": 2},
-                             headers=bearer(token))).json()
+    page = (
+        await client.get(RECENT, params={"after": start_ms, "limit": 2}, headers=bearer(token))
+    ).json()
     times = [i["played_at"] for i in page["items"]]
     assert len(times) == 2 and times[0] > times[1]
     assert "after=" in page["next"]
@@ -186,8 +187,9 @@ async def test_history_reaches_back_only_50_plays(
     for _ in range(50):
         clock.advance(60)
         await play(client, "alice", PAPER)
-    body = (await client.get(RECENT, params={"after": first_ms - 1, "limit": 50},
-                             headers=bearer(token))).json()
+    body = (
+        await client.get(RECENT, params={"after": first_ms - 1, "limit": 50}, headers=bearer(token))
+    ).json()
     assert len(body["items"]) == 50
     assert all(i["track"]["id"] == PAPER for i in body["items"])
     plays = (await client.get("/_sandbox/spotify/users/alice/plays")).json()["plays"]
@@ -197,12 +199,14 @@ async def test_history_reaches_back_only_50_plays(
 async def test_currently_playing(
     client: httpx.AsyncClient, config: SandboxConfig, clock: FakeClock
 ) -> None:
-    token = (await login(client, config, "alice",
-                         scope="user-read-currently-playing"))["access_token"]
+    token = (await login(client, config, "alice", scope="user-read-currently-playing"))[
+        "access_token"
+    ]
     url = "/v1/me/player/currently-playing"
     assert (await client.get(url, headers=bearer(token))).status_code == 204
-    await client.post("/_sandbox/spotify/users/alice/now-playing",
-                      json={"track_id": HAPPY, "progress_ms": 1000})
+    await client.post(
+        "/_sandbox/spotify/users/alice/now-playing", json={"track_id": HAPPY, "progress_ms": 1000}
+    )
     clock.advance(2)
     body = (await client.get(url, headers=bearer(token))).json()
     assert body["is_playing"] is True and body["item"]["id"] == HAPPY

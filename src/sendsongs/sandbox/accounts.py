@@ -21,8 +21,14 @@ from sendsongs.sandbox.traffic import Family, Traffic, api_route
 
 APP_NAME = "Send Songs"
 AUTHORIZE_PARAMS = (
-    "client_id", "response_type", "redirect_uri", "state", "scope",
-    "code_challenge_method", "code_challenge", "show_dialog",
+    "client_id",
+    "response_type",
+    "redirect_uri",
+    "state",
+    "scope",
+    "code_challenge_method",
+    "code_challenge",
+    "show_dialog",
 )
 SCOPE_TEXT = {
     "user-read-recently-played": "Your recently played content",
@@ -179,4 +185,3 @@ class Accounts:
         if not grant_type:
             raise TokenError("unsupported_grant_type", "grant_type parameter is missing")
         raise TokenError("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
-

@@ -50,8 +50,11 @@ def create_sandbox_app(
         Mount(
             "/_sandbox",
             routes=controls,
-            middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"],
-                                   allow_headers=["*"])],
+            middleware=[
+                Middleware(
+                    CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"]
+                )
+            ],
         ),
         *Accounts(spotify, config).routes(traffic),
         *WebApi(spotify).routes(traffic),

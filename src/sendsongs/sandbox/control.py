@@ -40,8 +40,10 @@ class SandboxControl:
         status: int | None
         if raw_status == "timeout":
             status = None
-        elif isinstance(raw_status, int) and not isinstance(raw_status, bool) and (
-            400 <= raw_status <= 599
+        elif (
+            isinstance(raw_status, int)
+            and not isinstance(raw_status, bool)
+            and (400 <= raw_status <= 599)
         ):
             status = raw_status
         else:

@@ -64,8 +64,7 @@ class GraphApi:
             token = auth[7:].strip()
         if not token:
             raise GraphError(
-                "An active access token must be used to query information about the current"
-                " user.",
+                "An active access token must be used to query information about the current user.",
                 2500,
             )
         if token != self.config.page_access_token:
@@ -86,8 +85,7 @@ class GraphApi:
             return self._sender_action(body)
         messaging_type = body.get("messaging_type")
         if messaging_type not in MESSAGING_TYPES:
-            raise _param(100, "param messaging_type must be one of {RESPONSE, UPDATE,"
-                         " MESSAGE_TAG}")
+            raise _param(100, "param messaging_type must be one of {RESPONSE, UPDATE, MESSAGE_TAG}")
         tag = body.get("tag")
         if messaging_type == "MESSAGE_TAG" and tag not in MESSAGE_TAGS:
             raise _param(100, "param tag must be one of {" + ", ".join(MESSAGE_TAGS) + "}")
@@ -123,8 +121,9 @@ class GraphApi:
     def _sender_action(self, body: dict[str, Any]) -> dict[str, Any]:
         """typing_on / typing_off / mark_seen: checked like a message, never recorded."""
         if body.get("sender_action") not in ("typing_on", "typing_off", "mark_seen"):
-            raise _param(100, "param sender_action must be one of {typing_on, typing_off,"
-                         " mark_seen}")
+            raise _param(
+                100, "param sender_action must be one of {typing_on, typing_off, mark_seen}"
+            )
         user = self._recipient(body)
         self._check_window(user)
         return {"recipient_id": user.psid}
@@ -139,8 +138,9 @@ class GraphApi:
             wanted = [f.strip() for f in fields.split(",") if f.strip()]
             for name in wanted:
                 if name not in PROFILE_FIELDS:
-                    raise _param(100, f"Tried accessing nonexisting field ({name}) on node"
-                                 " type (User)")
+                    raise _param(
+                        100, f"Tried accessing nonexisting field ({name}) on node type (User)"
+                    )
             user = self.world.users.get(psid)
             if user is None:
                 raise GraphError(
@@ -182,14 +182,14 @@ def _message_parts(message: object) -> tuple[str, list[dict[str, Any]]]:
     if not isinstance(text, str) or not text:
         raise _param(100, "param message must contain text or an attachment")
     if len(text) > MAX_TEXT:
-        raise _param(100, f"Length of param message[text] must be less than or equal to"
-                     f" {MAX_TEXT}")
+        raise _param(100, f"Length of param message[text] must be less than or equal to {MAX_TEXT}")
     raw_replies = message.get("quick_replies") or []
     if not isinstance(raw_replies, list):
         raise _param(100, "param message[quick_replies] must be an array")
     if len(raw_replies) > MAX_QUICK_REPLIES:
-        raise _param(100, f"param message[quick_replies] must have at most"
-                     f" {MAX_QUICK_REPLIES} elements")
+        raise _param(
+            100, f"param message[quick_replies] must have at most {MAX_QUICK_REPLIES} elements"
+        )
     replies: list[dict[str, Any]] = []
     for i, reply in enumerate(raw_replies):
         where = f"message[quick_replies][{i}]"
@@ -198,14 +198,18 @@ def _message_parts(message: object) -> tuple[str, list[dict[str, Any]]]:
             replies.append({"content_type": content_type})
             continue
         if not isinstance(reply, dict) or content_type != "text":
-            raise _param(100, f"param {where}[content_type] must be one of {{text,"
-                         " user_phone_number, user_email}")
+            raise _param(
+                100,
+                f"param {where}[content_type] must be one of {{text,"
+                " user_phone_number, user_email}",
+            )
         title, payload = reply.get("title"), reply.get("payload")
         if not isinstance(title, str) or not title:
             raise _param(100, f"param {where}[title] must be a non-empty UTF-8 encoded string")
         if len(title) > MAX_QUICK_REPLY_TITLE:
-            raise _param(100, f"param {where}[title] must be at most"
-                         f" {MAX_QUICK_REPLY_TITLE} characters")
+            raise _param(
+                100, f"param {where}[title] must be at most {MAX_QUICK_REPLY_TITLE} characters"
+            )
         if not isinstance(payload, str | int) or payload == "":
             raise _param(100, f"param {where}[payload] must be a non-empty string")
         replies.append({"content_type": "text", "title": title, "payload": str(payload)})

@@ -117,11 +117,7 @@ class MessengerWorld:
         return message
 
     def sent(self, psid: str | None, since: int) -> list[SentMessage]:
-        return [
-            m
-            for m in self.messages[max(since, 0) :]
-            if psid is None or m.recipient_id == psid
-        ]
+        return [m for m in self.messages[max(since, 0) :] if psid is None or m.recipient_id == psid]
 
     def quick_reply_title(self, psid: str, payload: str) -> str | None:
         """The title of the latest quick reply offered to `psid` with this payload:

@@ -58,8 +58,9 @@ class SpotifyControl:
     async def add_user(self, request: Request) -> Response:
         body = await read_json(request)
         user_id = text_field(body, "id", required=True) or ""
-        return JSONResponse(self.world.add_user(user_id, text_field(body, "display_name"))
-                            .to_json())
+        return JSONResponse(
+            self.world.add_user(user_id, text_field(body, "display_name")).to_json()
+        )
 
     async def play(self, request: Request) -> Response:
         body = await read_json(request)

@@ -242,7 +242,11 @@ class SpotifyWorld:
 
     def reset(self) -> None:
         for table in (
-            self.users, self.now_playing, self.codes, self.refresh_grants, self.access_grants
+            self.users,
+            self.now_playing,
+            self.codes,
+            self.refresh_grants,
+            self.access_grants,
         ):
             table.clear()
         self.plays.clear()

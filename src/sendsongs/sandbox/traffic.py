@@ -112,8 +112,10 @@ def fault_response(fault: Fault, family: Family) -> Response:
         )
         body = {"error": graph_error_body(message, code, is_transient=True)}
     elif family is Family.ACCOUNTS:
-        body = {"error": "server_error" if status >= 500 else "too_many_requests",
-                "error_description": reason}
+        body = {
+            "error": "server_error" if status >= 500 else "too_many_requests",
+            "error_description": reason,
+        }
     else:
         body = {"error": {"status": status, "message": reason}}
     return JSONResponse(body, status_code=status, headers=headers)
