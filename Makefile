@@ -41,7 +41,8 @@ e2e: install
 	$(BIN)/pytest -q tests/e2e
 
 bench: install
-	$(PY) benchmarks/run.py
+	PYTHONPATH=. $(PY) benchmarks/run.py
+	PYTHONPATH=. $(PY) benchmarks/detection_delay.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
