@@ -118,6 +118,23 @@ class MemoryStore:
         if message_id in self.inbox:
             self.inbox[message_id][1].done = True
 
+    async def purge(self, handled_before: datetime, now: datetime) -> int:
+        handled_before, now = _utc(handled_before), _utc(now)
+        old = [
+            mid
+            for mid, (message, state) in self.inbox.items()
+            if state.done and message.received_at < handled_before
+        ]
+        links = [state for state, link in self.links.items() if link.expires_at <= now]
+        codes = [code for code, (_, expires_at) in self.codes.items() if expires_at <= now]
+        for mid in old:
+            del self.inbox[mid]
+        for state in links:
+            del self.links[state]
+        for code in codes:
+            del self.codes[code]
+        return len(old) + len(links) + len(codes)
+
     # -- people and grants --
     async def save_person(self, person: Person, grant: Grant) -> None:
         self.people[person.id] = replace(

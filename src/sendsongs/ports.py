@@ -122,6 +122,11 @@ class Store(Protocol):
         """Remove and return the grant if the code exists and has not expired."""
         ...
 
+    async def purge(self, handled_before: datetime, now: datetime) -> int:
+        """Drop inbox messages handled and received before `handled_before` (past any
+        redelivery) and sign-up links and codes expired at `now`; returns how many."""
+        ...
+
     # -- shares and the per-recipient check schedule --
     async def add_share(self, share: Share) -> None:
         """Save a pending share; the recipient's next check becomes the earlier of

@@ -31,6 +31,7 @@ from sendsongs.signing import Signer
 log = structlog.get_logger(__name__)
 
 INBOX_LEASE = timedelta(seconds=60)
+INBOX_MEMORY = timedelta(days=7)  # handled message ids are kept this long to drop redeliveries
 PICK_PREFIX = "pick:"  # quick-reply payload: a SendSong with the chosen recipient
 
 
@@ -78,6 +79,14 @@ class Service:
                 )
             await self.ports.store.finish_incoming(message.id)
         return len(messages)
+
+    async def housekeeping(self) -> int:
+        """Forget long-handled messages and dead sign-up secrets; returns how many."""
+        now = self.ports.clock.now()
+        removed = await self.ports.store.purge(now - INBOX_MEMORY, now)
+        if removed:
+            log.info("purged", rows=removed)
+        return removed
 
     async def handle(self, message: IncomingMessage) -> None:
         """One message from a person: answer it."""

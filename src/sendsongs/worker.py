@@ -15,6 +15,7 @@ log = structlog.get_logger(__name__)
 Step = Callable[[], Awaitable[float | None]]  # returns seconds to pause, None: poll
 CHECK_POLL = 0.5  # seconds: a due check runs within about this long of its time
 OUTBOX_POLL = 5.0  # retrying messages that failed for a passing reason
+HOUSEKEEPING_EVERY = 3600.0
 
 
 class Worker:
@@ -40,6 +41,7 @@ class Worker:
             group.create_task(self._loop(self._inbox_once, self._check_poll, self._inbox))
             group.create_task(self._loop(self._checks_once, self._check_poll))
             group.create_task(self._loop(self._outbox_once, OUTBOX_POLL))
+            group.create_task(self._loop(self._housekeeping_once, HOUSEKEEPING_EVERY))
         log.info("worker_stopped")
 
     async def _loop(
@@ -72,6 +74,10 @@ class Worker:
 
     async def _outbox_once(self) -> float | None:
         await self._service.delivery.deliver_outbox()
+        return None
+
+    async def _housekeeping_once(self) -> float | None:
+        await self._service.housekeeping()
         return None
 
     async def _sleep(self, seconds: float, event: asyncio.Event | None) -> None:

@@ -204,6 +204,25 @@ async def test_signup_code_is_single_use_and_expires(store: Store) -> None:
     assert await store.take_signup_code("OLD999", at(1)) is None
 
 
+async def test_purge_drops_only_old_handled_messages_and_dead_secrets(store: Store) -> None:
+    for mid, minute in (("old-done", 0), ("old-open", 0), ("new-done", 50)):
+        await store.add_incoming(message(mid, minute))
+    await store.claim_incoming(at(60), at(61), 10)
+    await store.finish_incoming("old-done")
+    await store.finish_incoming("new-done")
+    await store.save_pending_link(PendingLink("dead", "v", at(5)))
+    await store.save_pending_link(PendingLink("live", "v", at(30)))
+    await store.save_signup_code("DEAD", grant(), at(5))
+    await store.save_signup_code("LIVE", grant(), at(30))
+    assert await store.purge(handled_before=at(10), now=at(20)) == 3
+    assert await store.add_incoming(message("old-done")) is True  # forgotten
+    assert await store.add_incoming(message("old-open")) is False  # unhandled: kept
+    assert await store.add_incoming(message("new-done", 50)) is False  # recent: kept
+    assert await store.take_pending_link("live", at(20)) is not None
+    assert await store.take_signup_code("LIVE", at(20)) == grant()
+    assert await store.purge(handled_before=at(10), now=at(20)) == 0
+
+
 # -- shares and checks --
 
 

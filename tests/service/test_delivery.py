@@ -46,3 +46,10 @@ async def test_a_message_refused_for_good_is_dropped_not_retried_forever(world: 
     world.chat.send = refuse  # type: ignore[method-assign]
     await world.say(ALICE, "help")  # must not raise
     assert await world.service.delivery.deliver_outbox() == 0
+
+
+async def test_housekeeping_forgets_old_handled_messages(world: World) -> None:
+    await world.say(ALICE, "help")
+    assert await world.service.housekeeping() == 0
+    world.clock.advance(8 * 86400)
+    assert await world.service.housekeeping() == 1

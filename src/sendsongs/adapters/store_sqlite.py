@@ -102,6 +102,22 @@ class SqliteStore:
             "UPDATE inbox SET done = 1, lease_until = NULL WHERE id = ?", (message_id,)
         )
 
+    async def purge(self, handled_before: datetime, now: datetime) -> int:
+        now_value = to_db_time(now)
+        async with self._db.session(write=True) as db:
+            removed = 0
+            for sql, args in (
+                (
+                    "DELETE FROM inbox WHERE done = 1 AND received_at < ?",
+                    to_db_time(handled_before),
+                ),
+                ("DELETE FROM pending_links WHERE expires_at <= ?", now_value),
+                ("DELETE FROM signup_codes WHERE expires_at <= ?", now_value),
+            ):
+                cursor = await db.execute(sql, (args,))
+                removed += cursor.rowcount
+        return removed
+
     # -- people and grants --
     async def save_person(self, person: Person, grant: Grant) -> None:
         await self._db.write(
