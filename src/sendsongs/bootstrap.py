@@ -14,8 +14,8 @@ from sendsongs.adapters.store_sqlite import SqliteStore
 from sendsongs.config import Settings
 from sendsongs.crypto import TokenCipher
 from sendsongs.errors import ConfigError
-from sendsongs.ports import ChatChannel, Clock, MusicService, Store
-from sendsongs.service import Ports, Service
+from sendsongs.ports import ChatChannel, Clock, MusicService, Ports, Store
+from sendsongs.service import Service
 from sendsongs.signing import Signer
 
 # Graph and Spotify answer in well under a second; a hung call must not hold a worker.

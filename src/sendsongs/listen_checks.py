@@ -27,7 +27,7 @@ from sendsongs.errors import AccessTokenRejected, GrantRevoked, RateLimited, Ser
 
 if TYPE_CHECKING:
     from sendsongs.delivery import Delivery
-    from sendsongs.service import Ports
+    from sendsongs.ports import Ports
 
 log = structlog.get_logger(__name__)
 

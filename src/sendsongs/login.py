@@ -19,7 +19,7 @@ from sendsongs.signing import InvalidLink, Signer
 
 if TYPE_CHECKING:
     from sendsongs.delivery import Delivery
-    from sendsongs.service import Ports
+    from sendsongs.ports import Ports
 
 log = structlog.get_logger(__name__)
 

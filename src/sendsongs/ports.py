@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -187,3 +188,13 @@ class Store(Protocol):
     async def release_held(self, person_id: str) -> int:
         """Make the person's held messages deliverable again; returns how many."""
         ...
+
+
+@dataclass(frozen=True)
+class Ports:
+    """The outside world as the service sees it."""
+
+    store: Store
+    chat: ChatChannel
+    music: MusicService
+    clock: Clock

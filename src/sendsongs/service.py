@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
@@ -25,7 +24,7 @@ from sendsongs.domain.schedule import Schedule
 from sendsongs.errors import NotFound, ServiceError
 from sendsongs.listen_checks import ListenChecks
 from sendsongs.login import Login
-from sendsongs.ports import ChatChannel, Clock, MusicService, Store
+from sendsongs.ports import Ports
 from sendsongs.signing import Signer
 
 log = structlog.get_logger(__name__)
@@ -33,16 +32,6 @@ log = structlog.get_logger(__name__)
 INBOX_LEASE = timedelta(seconds=60)
 INBOX_MEMORY = timedelta(days=7)  # handled message ids are kept this long to drop redeliveries
 PICK_PREFIX = "pick:"  # quick-reply payload: a SendSong with the chosen recipient
-
-
-@dataclass(frozen=True)
-class Ports:
-    """The outside world as the service sees it."""
-
-    store: Store
-    chat: ChatChannel
-    music: MusicService
-    clock: Clock
 
 
 class Service:
@@ -73,10 +62,7 @@ class Service:
                 await self.handle(message)
             except Exception:
                 log.exception("message_failed", message_id=message.id)
-                await self._reply(
-                    message,
-                    Reply("Sorry, something went wrong on my side. Please try again in a minute."),
-                )
+                await self._reply(message, replies.internal_error())
             await self.ports.store.finish_incoming(message.id)
         return len(messages)
 

@@ -25,7 +25,8 @@ from sendsongs.errors import (
     RecipientUnreachable,
     ServiceError,
 )
-from sendsongs.service import Ports, Service
+from sendsongs.ports import Ports
+from sendsongs.service import Service
 from sendsongs.signing import Signer
 from tests.fakes import FakeClock, MemoryStore
 

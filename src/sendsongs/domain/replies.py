@@ -117,6 +117,10 @@ def share_expired(friend: str, track: Track, after: timedelta) -> Reply:
     )
 
 
+def internal_error() -> Reply:
+    return Reply("Sorry, something went wrong on my side. Please try again in a minute.")
+
+
 def reconnect_needed() -> Reply:
     return Reply(
         "Spotify no longer lets me see what you play, so I can't tell friends you listened. "
