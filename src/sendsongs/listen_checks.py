@@ -23,7 +23,13 @@ from sendsongs.domain.models import (
     ShareStatus,
 )
 from sendsongs.domain.schedule import Schedule
-from sendsongs.errors import AccessTokenRejected, GrantRevoked, RateLimited, ServiceError
+from sendsongs.errors import (
+    AccessTokenRejected,
+    GrantRevoked,
+    RateLimited,
+    ServiceError,
+    TransientError,
+)
 
 if TYPE_CHECKING:
     from sendsongs.delivery import Delivery
@@ -135,9 +141,12 @@ class ListenChecks:
         except RateLimited as error:
             log.warning("rate_limited", retry_after=error.retry_after)
             return _Plays([], [], now + timedelta(seconds=error.retry_after))
-        except ServiceError as error:  # 5xx, timeouts, a second 401, an odd refusal
+        except TransientError as error:  # 5xx, timeouts: soon worth another try
             log.warning("history_unavailable", recipient=person.id, error=str(error))
             return _Plays([], [], now + TRANSIENT_RETRY)
+        except ServiceError as error:  # a second 401, a 403: keep to the normal schedule
+            log.error("history_refused", recipient=person.id, error=str(error))
+            return _Plays([], [])
         return _Plays(plays, [])
 
     async def _refresh(self, person_id: str, grant: Grant) -> Grant:

@@ -167,3 +167,13 @@ async def test_a_crashed_workers_claim_comes_due_again(friends: World) -> None:
     assert any("Bob listened" in t for t in friends.chat.texts(ALICE))
     [listened] = [s for s in await friends.store.shares_sent_by(ALICE, 10)]
     assert listened.status is ShareStatus.LISTENED
+
+
+async def test_a_refusal_keeps_the_normal_schedule_instead_of_hammering(friends: World) -> None:
+    from sendsongs.errors import ServiceError
+
+    await share(friends)
+    friends.music.fail_history.append(ServiceError("403 user not registered"))
+    await friends.tick(207)
+    [pending] = await friends.store.pending_shares(BOB)
+    assert pending.next_check_at == friends.clock.now() + timedelta(minutes=5)
