@@ -33,6 +33,7 @@ from sendsongs.web.context import BotContext
 
 SANDBOX = "http://sandbox"
 HISTORY = "GET /v1/me/player/recently-played"
+SENDERS = 50  # webhook events come from this many people
 
 
 async def main(people: int, shares: int, events: int) -> None:
@@ -59,6 +60,9 @@ async def main(people: int, shares: int, events: int) -> None:
         await runtime.store.migrate()
         try:
             print(f"people={people} shares/person={shares} events={events}\n")
+            for i in range(SENDERS):
+                person = {"psid": _sender(i), "first_name": "Sender", "last_name": str(i)}
+                await http.post("/_sandbox/messenger/users", json=person)
             await bench_intake(runtime, config.app_secret, events)
             psids = await register(runtime, http, people)
             await bench_checks(runtime, http, psids, shares)
@@ -75,7 +79,7 @@ async def bench_intake(runtime: Runtime, app_secret: str, events: int) -> None:
     latencies = []
     started = time.perf_counter()
     for i in range(events):
-        body = json.dumps(_event(f"mid.bench.{i}", f"9{i % 50:015d}")).encode()
+        body = json.dumps(_event(f"mid.bench.{i}", _sender(i % SENDERS))).encode()
         signature = "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
         t0 = time.perf_counter()
         answer = await bot.post(
@@ -181,6 +185,10 @@ async def _count_listened(runtime: Runtime, psids: list[str]) -> int:
 
 async def _calls(http: httpx.AsyncClient) -> int:
     return int((await http.get("/_sandbox/stats")).json()["calls"].get(HISTORY, 0))
+
+
+def _sender(i: int) -> str:
+    return f"9{i:015d}"
 
 
 def _event(mid: str, sender: str) -> dict[str, object]:
