@@ -108,7 +108,7 @@ def _sandbox(args: argparse.Namespace) -> None:
 
 
 def _demo(args: argparse.Namespace) -> None:
-    from sendsongs.demo import run_demo  # only the demo needs its page and wiring
+    from sendsongs.demo.run import run_demo  # only the demo needs its page and wiring
 
     configure_logging("WARNING")
     asyncio.run(run_demo(args.port))

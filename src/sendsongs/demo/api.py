@@ -1,0 +1,142 @@
+"""The demo page and its JSON: who the demo people are and what became of their shares."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from sendsongs.config import Settings
+from sendsongs.demo.people import DemoPerson
+from sendsongs.domain.models import Share
+from sendsongs.ports import Store
+from sendsongs.sandbox.messenger_world import MessengerWorld, SentMessage
+
+STATIC = Path(__file__).parent / "static"
+TIMELINE_LIMIT = 20
+
+
+class DemoApi:
+    """`/` (the page), `/demo/static/*` and `/demo/api/*`."""
+
+    def __init__(
+        self,
+        store: Store,
+        sandbox: Starlette,
+        people: tuple[DemoPerson, ...],
+        settings: Settings,
+    ) -> None:
+        self.store = store
+        self.messenger: MessengerWorld = sandbox.state.messenger
+        self.people = {person.psid: person for person in people}
+        self.settings = settings
+        # lets the page tell this run from an earlier one it kept chats of
+        self.run_id = secrets.token_hex(6)
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/", self.index, methods=["GET"]),
+            Route("/demo/api/people", self.list_people, methods=["GET"]),
+            Route("/demo/api/people/{psid}/shares", self.shares, methods=["GET"]),
+            Mount("/demo/static", app=StaticFiles(directory=STATIC), name="demo-static"),
+        ]
+
+    async def index(self, request: Request) -> Response:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    async def list_people(self, request: Request) -> Response:
+        people = []
+        for person in self.people.values():
+            registered = await self.store.get_person(person.psid)
+            people.append(
+                {
+                    **person.to_json(),
+                    "registered": registered is not None,
+                    "registered_as": registered.name if registered else None,
+                    "needs_reconnect": bool(registered and registered.needs_reconnect),
+                }
+            )
+        settings = self.settings
+        return JSONResponse(
+            {
+                "run": self.run_id,
+                "people": people,
+                "timing": {
+                    "check_every": settings.fast_interval,
+                    "first_check": settings.first_check,
+                    "expire_after": settings.expire_after,
+                },
+            }
+        )
+
+    async def shares(self, request: Request) -> Response:
+        psid = request.path_params["psid"]
+        sender = self.people.get(psid)
+        if sender is None:
+            return JSONResponse({"error": f"{psid!r} is not one of the demo people"}, 404)
+        shares = await self.store.shares_sent_by(psid, TIMELINE_LIMIT)
+        delivered = self._deliveries(sender, shares)
+        names: dict[str, str] = {}
+        timeline = []
+        for share in shares:
+            if share.recipient_id not in names:
+                friend = await self.store.get_person(share.recipient_id)
+                names[share.recipient_id] = friend.name if friend else share.recipient_id
+            timeline.append(_share_json(share, names[share.recipient_id], delivered.get(share.id)))
+        return JSONResponse({"psid": psid, "shares": timeline})
+
+    def _deliveries(self, sender: DemoPerson, shares: list[Share]) -> dict[str, float]:
+        """When the friend's copy of each share reached the sandbox's Send API: the
+        first unclaimed message to them with the track's link, oldest share first."""
+        taken: set[int] = set()
+        found: dict[str, float] = {}
+        for share in sorted(shares, key=lambda s: s.shared_at):
+            # the Send API may stamp a message a hair before the share's own clock read
+            since = share.shared_at.timestamp() - 1
+            match = next(
+                (m for m in self.messenger.messages if _is_copy(m, share, since, taken)), None
+            )
+            if match is not None:
+                taken.add(match.index)
+                found[share.id] = match.sent_at
+        return found
+
+
+def _is_copy(message: SentMessage, share: Share, since: float, taken: set[int]) -> bool:
+    return (
+        message.index not in taken
+        and message.recipient_id == share.recipient_id
+        and message.sent_at >= since
+        and message.text.endswith(share.track.url)
+    )
+
+
+def _share_json(share: Share, friend: str, delivered_at: float | None) -> dict[str, Any]:
+    return {
+        "id": share.id,
+        "recipient": {"psid": share.recipient_id, "name": friend},
+        "track": {
+            "name": share.track.name,
+            "artists": list(share.track.artists),
+            "url": share.track.url,
+            "uri": share.track.uri,
+        },
+        "pre": share.pre,
+        "post": share.post,
+        "status": share.status.value,
+        "shared_at": share.shared_at.isoformat(),
+        "delivered_at": _iso(delivered_at),
+        "settled_at": share.settled_at.isoformat() if share.settled_at else None,
+        "next_check_at": share.next_check_at.isoformat(),
+    }
+
+
+def _iso(seconds: float | None) -> str | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC).isoformat()

@@ -1,0 +1,99 @@
+"""Wiring of `sendsongs demo`: settings, the seeded sandbox and the page on one server."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import secrets
+import socket
+import tempfile
+from pathlib import Path
+
+from starlette.routing import Mount
+
+from sendsongs.bootstrap import build_runtime
+from sendsongs.cli import run_bot
+from sendsongs.config import Settings, load_settings
+from sendsongs.demo.api import DemoApi
+from sendsongs.demo.people import PEOPLE, seed
+from sendsongs.errors import ConfigError
+from sendsongs.sandbox.app import create_sandbox_app
+from sendsongs.sandbox.config import SandboxConfig
+
+HOST = "127.0.0.1"  # the demo's secrets are throwaway, but its sandbox has no auth at all
+# Short enough to watch: a listen shows up within seconds, an expiry within two minutes.
+SCHEDULE = {
+    "SENDSONGS_FIRST_CHECK": 2,
+    "SENDSONGS_FAST_INTERVAL": 2,
+    "SENDSONGS_FAST_WINDOW": 60,
+    "SENDSONGS_SLOW_INTERVAL": 5,
+    "SENDSONGS_EXPIRE_AFTER": 120,
+}
+
+
+def demo_settings(port: int, database: Path, sandbox: SandboxConfig) -> Settings:
+    """The bot's settings, pointed at the sandbox mounted on the bot's own server."""
+    base = f"http://{HOST}:{port}"
+    return load_settings(
+        SENDSONGS_DATABASE_URL=f"sqlite:///{database}",
+        SENDSONGS_PUBLIC_URL=base,
+        SENDSONGS_SECRET_KEY=secrets.token_urlsafe(32),
+        MESSENGER_VERIFY_TOKEN=secrets.token_urlsafe(16),
+        MESSENGER_APP_SECRET=sandbox.app_secret,
+        MESSENGER_PAGE_ACCESS_TOKEN=sandbox.page_access_token,
+        MESSENGER_GRAPH_URL=f"{base}/sandbox/v26.0",
+        SPOTIFY_CLIENT_ID=sandbox.client_id,
+        SPOTIFY_CLIENT_SECRET=sandbox.client_secret,
+        SPOTIFY_ACCOUNTS_URL=f"{base}/sandbox",
+        SPOTIFY_API_URL=f"{base}/sandbox/v1",
+        SENDSONGS_LOG_LEVEL="WARNING",
+        **SCHEDULE,
+    )
+
+
+async def run_demo(port: int) -> None:
+    """Serve bot, sandbox and page on 127.0.0.1:`port` until Ctrl+C."""
+    _refuse_busy(port)
+    # A fresh database each run: the sandbox forgets its Spotify grants on exit, so
+    # people kept from an earlier run could never be checked again.
+    with tempfile.TemporaryDirectory(prefix="sendsongs-demo-") as folder:
+        sandbox_config = SandboxConfig(webhook_url=f"http://{HOST}:{port}/webhook")
+        settings = demo_settings(port, Path(folder) / "sendsongs.db", sandbox_config)
+        runtime = build_runtime(settings)
+        sandbox = create_sandbox_app(sandbox_config)
+        seed(sandbox)
+        api = DemoApi(runtime.store, sandbox, PEOPLE, settings)
+        routes = [*api.routes(), Mount("/sandbox", app=sandbox)]
+        announce = asyncio.create_task(_announce(port))
+        try:
+            await run_bot(runtime, HOST, port, extra=routes)
+        finally:
+            announce.cancel()
+
+
+def _refuse_busy(port: int) -> None:
+    """One clear line instead of uvicorn's bind error after the URL was printed."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((HOST, port))
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise ConfigError(f"--port {port}: {error.strerror}") from None
+            raise ConfigError(
+                f"port {port} is in use; try: sendsongs demo --port {port + 1}"
+            ) from None
+
+
+async def _announce(port: int) -> None:
+    """Print the URL once the server accepts connections, not before."""
+    while True:
+        try:
+            _, writer = await asyncio.open_connection(HOST, port)
+        except OSError:
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        print(f"Send Songs demo: http://{HOST}:{port}/", flush=True)  # noqa: T201
+        return
