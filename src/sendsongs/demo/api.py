@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from sendsongs.config import Settings
 from sendsongs.demo.people import DemoPerson
+from sendsongs.domain import replies
 from sendsongs.domain.models import Share
 from sendsongs.ports import Store
 from sendsongs.sandbox.messenger_world import MessengerWorld, SentMessage
@@ -82,7 +83,8 @@ class DemoApi:
         if sender is None:
             return JSONResponse({"error": f"{psid!r} is not one of the demo people"}, 404)
         shares = await self.store.shares_sent_by(psid, TIMELINE_LIMIT)
-        delivered = self._deliveries(sender, shares)
+        registered = await self.store.get_person(psid)
+        delivered = self._deliveries(registered.name if registered else sender.name, shares)
         names: dict[str, str] = {}
         timeline = []
         for share in shares:
@@ -92,16 +94,17 @@ class DemoApi:
             timeline.append(_share_json(share, names[share.recipient_id], delivered.get(share.id)))
         return JSONResponse({"psid": psid, "shares": timeline})
 
-    def _deliveries(self, sender: DemoPerson, shares: list[Share]) -> dict[str, float]:
+    def _deliveries(self, sender: str, shares: list[Share]) -> dict[str, float]:
         """When the friend's copy of each share reached the sandbox's Send API: the
-        first unclaimed message to them with the track's link, oldest share first."""
+        first unclaimed message to them with exactly that text, oldest share first."""
         taken: set[int] = set()
         found: dict[str, float] = {}
         for share in sorted(shares, key=lambda s: s.shared_at):
-            # the Send API may stamp a message a hair before the share's own clock read
-            since = share.shared_at.timestamp() - 1
+            text = replies.share_for_friend(sender, share.pre, share.track).text
+            since = share.shared_at.timestamp()
             match = next(
-                (m for m in self.messenger.messages if _is_copy(m, share, since, taken)), None
+                (m for m in self.messenger.messages if _is_copy(m, share, text, since, taken)),
+                None,
             )
             if match is not None:
                 taken.add(match.index)
@@ -109,12 +112,12 @@ class DemoApi:
         return found
 
 
-def _is_copy(message: SentMessage, share: Share, since: float, taken: set[int]) -> bool:
+def _is_copy(message: SentMessage, share: Share, text: str, since: float, taken: set[int]) -> bool:
     return (
         message.index not in taken
         and message.recipient_id == share.recipient_id
         and message.sent_at >= since
-        and message.text.endswith(share.track.url)
+        and message.text == text
     )
 
 
