@@ -118,6 +118,7 @@ def test_share_play_and_the_sender_hears_back(page: Page) -> None:
     expect(bob.locator(".messages")).to_contain_text('Alice Liddell says "Told you!"')
     expect(bob.locator(".recent")).to_contain_text("Paper Lanterns")
 
+    page.mouse.move(0, 0)  # no hover highlight in the picture
     page.evaluate("window.scrollTo(0, 0)")
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=SCREENSHOT, full_page=True)
@@ -126,7 +127,7 @@ def test_share_play_and_the_sender_hears_back(page: Page) -> None:
 def test_sign_up_on_the_web_with_a_code(page: Page) -> None:
     carol = pane(page, "carol")
     with page.expect_popup() as opened:
-        carol.get_by_role("link", name="Sign up on the web").click()
+        carol.get_by_role("link", name="sign up on the web").click()
     popup = opened.value
     allow_on_spotify(popup, "carol")
     expect(popup.locator("#command")).to_contain_text('register code:"')

@@ -41,6 +41,7 @@ export class Chat {
         "aria-label": "Share a song",
         onclick: () => {
           this.helper.hidden = !this.helper.hidden;
+          this.list.scrollTop = this.list.scrollHeight; // keep the latest message in view
         },
       },
       "♫",
@@ -200,7 +201,7 @@ export class Chat {
     return h(
       "div",
       { class: "track-card" },
-      cover(track.id),
+      cover(track.id, "small"),
       h(
         "div",
         { class: "track-card-text" },
@@ -211,10 +212,12 @@ export class Chat {
         "button",
         {
           type: "button",
-          class: "play-pill",
+          class: "play big",
+          "aria-label": `Play ${track.name}`,
+          title: `Play it on ${this.person.first_name}'s Spotify`,
           onclick: () => this.world.playAs(this.person, track.id),
         },
-        "▶ Play",
+        "▶",
       ),
     );
   }
@@ -238,7 +241,7 @@ export class Chat {
 // Long links (the sign-in link carries a token) read better cut, as Messenger does.
 function shorten(url) {
   const bare = url.replace(/^https?:\/\//, "");
-  return bare.length > 44 ? `${bare.slice(0, 43)}…` : bare;
+  return bare.length > 56 ? `${bare.slice(0, 40)}…` : bare;
 }
 
 function typingDots() {

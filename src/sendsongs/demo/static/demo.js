@@ -25,7 +25,6 @@ async function main() {
     columns.append(pane.element);
   }
   document.getElementById("expire-after").textContent = span(info.timing.expire_after);
-  document.getElementById("check-every").textContent = `${info.timing.check_every} s`;
 
   let next = 0;
   every(MESSAGES_EVERY, async () => {
@@ -40,6 +39,7 @@ async function main() {
       demoPeople(),
       ...info.people.map((person) => sharesOf(person.psid)),
     ]);
+    if (people.run !== info.run) window.location.reload(); // the demo was restarted
     for (const person of people.people) panes.get(person.psid)?.showStanding(person);
     for (const answer of shares) panes.get(answer.psid)?.timeline.update(answer.shares);
   });

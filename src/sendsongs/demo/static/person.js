@@ -25,14 +25,20 @@ export class PersonPane {
           });
         },
       },
-      "Sign up on the web",
+      "sign up on the web",
     );
+    // the web sign-up is only for people not connected yet, so it sits with their status
+    this.signUp = h("span", { class: "signup" }, " · ", webSignUp);
     const head = h(
       "header",
       { class: "person-head" },
       h("span", { class: "avatar", style: `background:${person.color}`, "aria-hidden": "true" }, person.first_name[0]),
-      h("div", { class: "person-id" }, h("div", { class: "person-name" }, person.name), this.status),
-      webSignUp,
+      h(
+        "div",
+        { class: "person-id" },
+        h("div", { class: "person-name" }, person.name),
+        h("div", { class: "standing" }, this.status, this.signUp),
+      ),
     );
     this.element = h(
       "article",
@@ -52,5 +58,6 @@ export class PersonPane {
         : ["Not connected", ""];
     this.status.textContent = text;
     this.status.className = `status-chip ${state}`;
+    this.signUp.hidden = info.registered && !info.needs_reconnect;
   }
 }

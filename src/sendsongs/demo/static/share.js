@@ -16,13 +16,13 @@ export function shareHelper(person, world, onWrite) {
   const pre = h("input", {
     class: "share-pre",
     type: "text",
-    placeholder: "Note with the song (optional)",
+    placeholder: "Note with it",
     "aria-label": "Note sent with the song",
   });
   const post = h("input", {
     class: "share-post",
     type: "text",
-    placeholder: "Note after they listened (optional)",
+    placeholder: "Note for after",
     "aria-label": "Note sent after they listened",
   });
   const form = h(
@@ -31,8 +31,7 @@ export function shareHelper(person, world, onWrite) {
     h("div", { class: "share-title" }, "Share a song"),
     h("label", {}, h("span", {}, "To"), friend),
     h("label", {}, h("span", {}, "Song"), track),
-    pre,
-    post,
+    h("div", { class: "share-notes" }, pre, post),
     h("button", { type: "submit", class: "share-write" }, "Write the message"),
   );
   form.addEventListener("submit", (event) => {

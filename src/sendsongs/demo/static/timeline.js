@@ -31,7 +31,7 @@ export class Timeline {
   item(share) {
     const last =
       share.status === "pending"
-        ? step("waiting", "Listened?", `checks every ${this.world.timing.check_every} s`)
+        ? step("waiting", "Listened?", "checking…")
         : step(share.status, STATUS[share.status], clock(share.settled_at));
     return h(
       "li",
