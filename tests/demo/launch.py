@@ -20,9 +20,20 @@ SENDSONGS = str(Path(sys.executable).with_name("sendsongs"))
 class Demo:
     url: str  # "http://127.0.0.1:PORT/", exactly as the demo printed it
     log: Path
+    process: subprocess.Popen[bytes]
+    tmp: Path  # the demo's TMPDIR, where it keeps its database
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGINT) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            return self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
 
 
 @contextmanager
@@ -31,6 +42,9 @@ def running_demo(folder: Path) -> Iterator[Demo]:
     log = folder / "demo.log"
     # the demo builds all its settings in code; stray variables must not matter
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SENDSONGS_", "MESSENGER_"))}
+    tmp = folder / "tmp"
+    tmp.mkdir()
+    env["TMPDIR"] = str(tmp)
     with log.open("wb") as out:
         process = subprocess.Popen(
             [SENDSONGS, "demo", "--port", str(port)],
@@ -39,15 +53,11 @@ def running_demo(folder: Path) -> Iterator[Demo]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+    demo = Demo(f"http://127.0.0.1:{port}/", log, process, tmp)
     try:
-        announced = f"Send Songs demo: http://127.0.0.1:{port}/"
+        announced = f"Send Songs demo: {demo.url}"
         wait_until(lambda: announced in log.read_text() or process.poll() is not None, timeout=20)
         assert process.poll() is None, log.read_text()
-        yield Demo(f"http://127.0.0.1:{port}/", log)
+        yield demo
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        demo.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 from collections.abc import Iterator
 from datetime import datetime
@@ -134,3 +135,11 @@ def test_a_busy_port_is_refused_in_one_line(demo: Demo, tmp_path: Path) -> None:
     assert done.stderr.strip() == (
         f"sendsongs: port {port} is in use; try: sendsongs demo --port {port + 1}"
     )
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_stopping_removes_the_throwaway_database(tmp_path: Path, sig: int) -> None:
+    with running_demo(tmp_path) as demo:
+        assert list(demo.tmp.glob("sendsongs-demo-*/sendsongs.db"))
+        assert demo.stop(sig) == 128 + sig
+        assert list(demo.tmp.iterdir()) == []

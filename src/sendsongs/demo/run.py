@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import errno
 import secrets
+import signal
 import socket
 import tempfile
+import threading
 from pathlib import Path
+from types import FrameType
 
 from starlette.routing import Mount
 
@@ -54,6 +57,8 @@ def demo_settings(port: int, database: Path, sandbox: SandboxConfig) -> Settings
 async def run_demo(port: int) -> None:
     """Serve bot, sandbox and page on 127.0.0.1:`port` until Ctrl+C."""
     _refuse_busy(port)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
     # A fresh database each run: the sandbox forgets its Spotify grants on exit, so
     # people kept from an earlier run could never be checked again.
     with tempfile.TemporaryDirectory(prefix="sendsongs-demo-") as folder:
@@ -69,6 +74,12 @@ async def run_demo(port: int) -> None:
             await run_bot(runtime, HOST, port, extra=routes)
         finally:
             announce.cancel()
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    """uvicorn raises SIGTERM again after its graceful shutdown; leaving through Python
+    rather than the default handler lets the temporary database be removed."""
+    raise SystemExit(128 + signum)
 
 
 def _refuse_busy(port: int) -> None:
