@@ -76,3 +76,13 @@ def test_migrate_is_idempotent(env: dict[str, str], tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
         assert "up to date" in result.stdout
     wait_until(lambda: (tmp_path / "m.db").exists())
+
+
+def test_serve_refuses_a_database_it_cannot_open(env: dict[str, str], tmp_path: Path) -> None:
+    result = run_serve(
+        {**env, "SENDSONGS_DATABASE_URL": "sqlite:///nonexistent/dir/x.db"}, tmp_path
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "sendsongs: SQLite store nonexistent/dir/x.db: unable to open database file"
+    )

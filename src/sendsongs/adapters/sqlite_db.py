@@ -32,6 +32,9 @@ class SqliteDatabase:
 
     async def _connect(self) -> aiosqlite.Connection:
         if self._connection is None:
+            # aiosqlite leaves its worker thread answering a dead event loop when the
+            # file cannot be opened; a plain first open reports that cleanly instead.
+            await asyncio.to_thread(_check_openable, self.path)
             # isolation_level=None: we say BEGIN and COMMIT ourselves, never implicitly.
             db = await aiosqlite.connect(
                 self.path, timeout=self._busy_timeout, isolation_level=None
@@ -88,6 +91,10 @@ class SqliteDatabase:
             if self._connection is not None:
                 db, self._connection = self._connection, None
                 await db.close()
+
+
+def _check_openable(path: str) -> None:
+    sqlite3.connect(path).close()
 
 
 async def fetchall(db: aiosqlite.Connection, sql: str, params: Params = ()) -> list[sqlite3.Row]:
