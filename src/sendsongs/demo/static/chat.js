@@ -17,6 +17,7 @@ export class Chat {
     this.mine = JSON.parse(sessionStorage.getItem(this.storageKey) || "[]");
     this.bot = [];
     this.typingUntil = 0;
+    this.registered = false;
     this.element = this.build();
     this.render();
   }
@@ -80,11 +81,17 @@ export class Chat {
     this.input.setSelectionRange(text.length, text.length);
   }
 
+  setRegistered(registered) {
+    if (registered === this.registered) return;
+    this.registered = registered;
+    this.renderQuickReplies(this.entries());
+  }
+
   addBotMessages(messages) {
     if (!messages.length) return;
     this.bot.push(...messages);
     this.typingUntil = 0;
-    this.render(true);
+    this.render();
   }
 
   async send(text, payload) {
@@ -92,7 +99,7 @@ export class Chat {
     this.mine.push(entry);
     this.typingUntil = Date.now() + TYPING_FOR;
     this.save();
-    this.render(true, true);
+    this.render(true);
     setTimeout(() => this.render(), TYPING_FOR + 50);
     try {
       const answer = await say(this.person.psid, text, payload);
@@ -103,7 +110,7 @@ export class Chat {
     if (entry.error) {
       this.typingUntil = 0;
       this.save();
-      this.render(true);
+      this.render();
     }
   }
 
@@ -123,7 +130,8 @@ export class Chat {
     return [...mine, ...bot].sort((a, b) => a.at - b.at || (a.from === "me" ? -1 : 1));
   }
 
-  render(changed = false, forceScroll = false) {
+  // Follows new messages unless the reader scrolled up to read older ones.
+  render(forceScroll = false) {
     const list = this.list;
     const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 60;
     const entries = this.entries();
@@ -132,7 +140,8 @@ export class Chat {
     if (Date.now() < this.typingUntil) rows.push(h("div", { class: "row bot" }, typingDots()));
     list.replaceChildren(...rows);
     this.renderQuickReplies(entries);
-    if (forceScroll || (changed && nearBottom) || !changed) list.scrollTop = list.scrollHeight;
+    if (forceScroll || nearBottom || !this.rendered) list.scrollTop = list.scrollHeight;
+    this.rendered = true;
   }
 
   welcome() {
@@ -206,7 +215,7 @@ export class Chat {
         "div",
         { class: "track-card-text" },
         h("div", { class: "track-card-name" }, track.name),
-        h("div", { class: "track-card-artist" }, `${artistsOf(track)} · Spotify`),
+        h("div", { class: "track-card-artist" }, artistsOf(track)),
       ),
       h(
         "button",
@@ -229,7 +238,7 @@ export class Chat {
       buttons = last.quick.map((q) =>
         h("button", { type: "button", class: "quick", onclick: () => this.send(q.title, q.payload) }, q.title),
       );
-    } else if (!this.mine.length) {
+    } else if (!entries.length || (!this.registered && !this.mine.length)) {
       buttons = STARTERS.map((word) =>
         h("button", { type: "button", class: "quick", onclick: () => this.send(word) }, word),
       );

@@ -59,5 +59,6 @@ export class PersonPane {
     this.status.textContent = text;
     this.status.className = `status-chip ${state}`;
     this.signUp.hidden = info.registered && !info.needs_reconnect;
+    this.chat.setRegistered(info.registered);
   }
 }
