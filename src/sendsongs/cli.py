@@ -83,6 +83,9 @@ async def run_bot(runtime: Runtime, host: str, port: int, extra: Sequence[BaseRo
             await asyncio.wait_for(task, SHUTDOWN_GRACE)
         except TimeoutError:
             log.warning("worker_stop_timeout")
+        # here, not after serve(): uvicorn re-raises SIGTERM once it has shut down
+        await runtime.aclose()
+        log.info("stopped")
 
     settings = runtime.settings
     context = BotContext(
@@ -94,10 +97,7 @@ async def run_bot(runtime: Runtime, host: str, port: int, extra: Sequence[BaseRo
     app = create_app(context, lifespan=lifespan, extra_routes=extra)
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
     log.info("serving", url=f"http://{host}:{port}", public_url=settings.public_url)
-    try:
-        await uvicorn.Server(config).serve()
-    finally:
-        await runtime.aclose()
+    await uvicorn.Server(config).serve()
 
 
 def _sandbox(args: argparse.Namespace) -> None:

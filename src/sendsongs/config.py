@@ -28,7 +28,9 @@ def _env(name: str) -> Any:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     database_url: str = Field(
         "sqlite:///sendsongs.db", validation_alias=AliasChoices("SENDSONGS_DATABASE_URL")

@@ -63,6 +63,8 @@ def test_sigterm_stops_cleanly_and_logs_are_json_without_secrets(
     lines = [line for line in bot.process.output().splitlines() if line.strip()]
     records = [json.loads(line) for line in lines]
     assert any(r.get("event") == "worker_stopped" for r in records)
+    events = [r.get("event") for r in records]
+    assert events.index("worker_stopped") < events.index("stopped")  # then resources released
     text = bot.process.output()
     assert "?t=" not in text and "code=" not in text
     assert env["SENDSONGS_SECRET_KEY"] not in text
