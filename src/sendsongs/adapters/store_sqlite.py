@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import aiosqlite
@@ -41,6 +42,19 @@ from sendsongs.errors import StoreError
 # A recipient's first check only looks at plays from just before the share on.
 CURSOR_BEFORE_SHARE = timedelta(milliseconds=1)
 PENDING = ShareStatus.PENDING.value
+
+
+@dataclass(frozen=True)
+class _Queue:
+    """A table whose rows are claimed by lease, oldest first (inbox, outbox)."""
+
+    table: str
+    waiting: str  # the condition of a row still to be claimed
+    order: str
+
+
+_INBOX_QUEUE = _Queue("inbox", "done = 0", "received_at")
+_OUTBOX_QUEUE = _Queue("outbox", "held = 0", "created_at")
 
 
 class SqliteStore:
@@ -83,24 +97,33 @@ class SqliteStore:
     async def claim_incoming(
         self, now: datetime, lease_until: datetime, limit: int
     ) -> list[IncomingMessage]:
-        if limit <= 0:
-            return []  # SQLite reads LIMIT -1 as "no limit"
-        async with self._db.session(write=True) as db:
-            rows = await fetchall(
-                db,
-                "UPDATE inbox SET lease_until = ? WHERE id IN (SELECT id FROM inbox"
-                " WHERE done = 0 AND (lease_until IS NULL OR lease_until <= ?)"
-                " ORDER BY received_at, rowid LIMIT ?) RETURNING rowid AS seq, *",
-                (to_db_time(lease_until), to_db_time(now), limit),
-            )
-        # RETURNING promises no order; restore the subquery's oldest-first.
-        rows.sort(key=lambda row: (row["received_at"], row["seq"]))
+        rows = await self._lease(_INBOX_QUEUE, now, lease_until, limit)
         return [incoming_from(row) for row in rows]
 
     async def finish_incoming(self, message_id: str) -> None:
         await self._db.write(
             "UPDATE inbox SET done = 1, lease_until = NULL WHERE id = ?", (message_id,)
         )
+
+    async def _lease(
+        self, queue: _Queue, now: datetime, lease_until: datetime, limit: int
+    ) -> list[sqlite3.Row]:
+        """Lease the oldest claimable rows of an inbox-like table, atomically."""
+        if limit <= 0:
+            return []  # SQLite reads LIMIT -1 as "no limit"
+        async with self._db.session(write=True) as db:
+            rows = await fetchall(
+                db,
+                # the names come from the two _Queue constants, never from input
+                f"UPDATE {queue.table} SET lease_until = ? WHERE id IN (SELECT id FROM"  # noqa: S608
+                f" {queue.table} WHERE {queue.waiting} AND (lease_until IS NULL OR"
+                f" lease_until <= ?) ORDER BY {queue.order}, rowid LIMIT ?)"
+                " RETURNING rowid AS seq, *",
+                (to_db_time(lease_until), to_db_time(now), limit),
+            )
+        # RETURNING promises no order; restore the subquery's oldest-first.
+        rows.sort(key=lambda row: (row[queue.order], row["seq"]))
+        return rows
 
     async def purge(self, handled_before: datetime, now: datetime) -> int:
         now_value = to_db_time(now)
@@ -346,17 +369,7 @@ class SqliteStore:
     async def claim_outgoing(
         self, now: datetime, lease_until: datetime, limit: int
     ) -> list[Outgoing]:
-        if limit <= 0:
-            return []
-        async with self._db.session(write=True) as db:
-            rows = await fetchall(
-                db,
-                "UPDATE outbox SET lease_until = ? WHERE id IN (SELECT id FROM outbox"
-                " WHERE held = 0 AND (lease_until IS NULL OR lease_until <= ?)"
-                " ORDER BY created_at, rowid LIMIT ?) RETURNING rowid AS seq, *",
-                (to_db_time(lease_until), to_db_time(now), limit),
-            )
-        rows.sort(key=lambda row: (row["created_at"], row["seq"]))
+        rows = await self._lease(_OUTBOX_QUEUE, now, lease_until, limit)
         return [outgoing_from(row) for row in rows]
 
     async def finish_outgoing(self, message_id: str) -> None:
