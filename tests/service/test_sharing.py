@@ -129,3 +129,35 @@ async def test_spotify_trouble_during_lookup_asks_to_try_again(friends: World) -
     await friends.say(ALICE, f'send_song name:"Bob Jones" {LINK}')
     assert "Spotify isn't answering right now" in friends.chat.last(ALICE).text
     assert await friends.store.pending_shares(BOB) == []
+
+
+async def test_one_slow_lookup_holds_up_nobody_else(friends: World) -> None:
+    import asyncio
+
+    from sendsongs.domain.models import IncomingMessage
+
+    gate = asyncio.Event()
+    lookup = friends.music.track
+
+    async def slow(track_id: str):  # type: ignore[no-untyped-def]
+        await gate.wait()
+        return await lookup(track_id)
+
+    friends.music.track = slow  # type: ignore[method-assign]
+    now = friends.clock.now()
+    await friends.service.accept(
+        [
+            IncomingMessage("mid.a", ALICE, now, f'send_song name:"Bob Jones" {LINK}'),
+            IncomingMessage("mid.b", BOB, now, "help"),
+        ]
+    )
+    handling = asyncio.create_task(friends.service.process_inbox())
+    for _ in range(100):
+        await asyncio.sleep(0)
+        if "Send Songs tells you" in friends.chat.last(BOB).text:
+            break
+    assert "Send Songs tells you" in friends.chat.last(BOB).text
+    assert not friends.chat.last(ALICE).text.startswith("Sent")
+    gate.set()
+    assert await handling == 2
+    assert friends.chat.last(ALICE).text.startswith("Sent Happy Now")
