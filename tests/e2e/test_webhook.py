@@ -72,3 +72,10 @@ def test_delivery_and_read_events_are_acknowledged_quietly(bot: Bot, sandbox: Sa
 def test_healthz(bot: Bot) -> None:
     answer = bot.http.get("/healthz")
     assert answer.status_code == 200 and answer.json()["status"] == "ok"
+
+
+def test_an_oversized_body_is_refused_unread(bot: Bot) -> None:
+    assert (
+        bot.post_event(b'{"object":"page","entry":[' + b" " * (1024 * 1024) + b"]}").status_code
+        == 413
+    )

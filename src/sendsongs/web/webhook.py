@@ -17,6 +17,7 @@ from sendsongs.web.context import bot
 log = structlog.get_logger(__name__)
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
+MAX_BODY = 1024 * 1024  # Messenger batches are a few KB; refuse to buffer floods
 
 
 async def verify(request: Request) -> Response:
@@ -36,7 +37,9 @@ async def receive(request: Request) -> Response:
     """Answer 200 only once the events are stored: a crash after it loses nothing,
     and Messenger redelivers whatever we did not acknowledge."""
     context = bot(request)
-    body = await request.body()
+    body = await _read_body(request)
+    if body is None:
+        return PlainTextResponse("event too large", status_code=413)
     signature = request.headers.get(SIGNATURE_HEADER)
     if not signature:
         return PlainTextResponse(f"missing {SIGNATURE_HEADER}", status_code=401)
@@ -52,3 +55,14 @@ async def receive(request: Request) -> Response:
     if added:
         context.wake_worker()
     return PlainTextResponse("EVENT_RECEIVED")
+
+
+async def _read_body(request: Request) -> bytes | None:
+    """The raw body (the signature covers its exact bytes), or None past MAX_BODY."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
