@@ -39,7 +39,7 @@ log = structlog.get_logger(__name__)
 
 CHECK_LEASE = timedelta(seconds=60)  # a crashed worker's checks come due again after this
 REFRESH_MARGIN = timedelta(seconds=60)  # refresh a little before Spotify would refuse
-TRANSIENT_RETRY = timedelta(seconds=30)
+TRANSIENT_RETRY = timedelta(seconds=30)  # or the fast interval, when that is shorter
 CONCURRENCY = 8
 
 
@@ -61,6 +61,7 @@ class _Plays:
 class ListenChecks:
     def __init__(self, ports: Ports, delivery: Delivery, schedule: Schedule) -> None:
         self._ports, self._delivery, self._schedule = ports, delivery, schedule
+        self._retry = min(TRANSIENT_RETRY, schedule.fast_interval)
 
     async def run_due(self, limit: int = 50) -> Sweep:
         """Claim the due recipient checks and run them, a few at a time."""
@@ -143,7 +144,7 @@ class ListenChecks:
             return _Plays([], [], now + timedelta(seconds=error.retry_after))
         except TransientError as error:  # 5xx, timeouts: soon worth another try
             log.warning("history_unavailable", recipient=person.id, error=str(error))
-            return _Plays([], [], now + TRANSIENT_RETRY)
+            return _Plays([], [], now + self._retry)
         except ServiceError as error:  # a second 401, a 403: keep to the normal schedule
             log.error("history_refused", recipient=person.id, error=str(error))
             return _Plays([], [])

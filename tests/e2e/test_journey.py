@@ -90,7 +90,6 @@ def test_a_play_before_the_share_is_not_a_listen(bot: Bot, sandbox: Sandbox) -> 
     register_in_chat(bot, sandbox)
     register_with_code(bot, sandbox)
     sandbox.post("/_sandbox/spotify/play", user="bob.spotify", track_id=TRACK)
-    wait_until(lambda: True)
     sandbox.say(ALICE, f'send_song name:"Bob Jones" spotify:track:{TRACK}')
     sandbox.wait_for_message(BOB, "Alice Liddell:")
     calls = sandbox.calls("GET /v1/me/player/recently-played")
