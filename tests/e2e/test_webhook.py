@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from pathlib import Path
 
-from tests.e2e.harness import VERIFY_TOKEN, Bot, Sandbox
+from tests.e2e.harness import APP_SECRET, VERIFY_TOKEN, Bot, Sandbox
 
 SEED_EVENT = (Path(__file__).parents[1] / "fb_msg.json").read_bytes()
 SEED_SENDER = "2068505776496400"
@@ -32,10 +34,11 @@ def test_unsigned_and_forged_posts_are_refused_and_change_nothing(
     assert unsigned.status_code == 401
     forged = bot.post_event(SEED_EVENT, secret="not-the-app-secret")
     assert forged.status_code == 403
-    tampered = bot.http.post(
+    signed = hmac.new(APP_SECRET.encode(), SEED_EVENT, hashlib.sha256).hexdigest()
+    tampered = bot.http.post(  # a genuine signature, over a body since changed
         "/webhook",
         content=SEED_EVENT.replace(b"from curl", b"from evil"),
-        headers={"X-Hub-Signature-256": bot.post_event.__name__},
+        headers={"X-Hub-Signature-256": f"sha256={signed}"},
     )
     assert tampered.status_code == 403
     assert sandbox.messages(SEED_SENDER) == []
