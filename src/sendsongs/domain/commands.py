@@ -4,6 +4,7 @@
     register [name:"Bob Jones"]
     register code:"<code>" name:"Bob Jones"
     send_song name:"Bob Jones" [pre:"..."] [post:"..."] <spotify track link>
+    send <spotify track link> to Bob Jones
 
 Fields come in any order and as `key:"quoted value"` or `key:word`; phones'
 curly quotes count as straight ones. `send` is short for `send_song`.
@@ -61,6 +62,7 @@ _WORDS = {
 }  # fmt: skip
 _FIELDS = {"register": {"name", "code"}, "send_song": {"name", "pre", "post"}}
 _LINK_SCHEMES = {"http", "https", "spotify"}
+_TO = re.compile(r"(?:^|\s)to\s+(?P<name>[^\s:/][^:/]*?)\s*$", re.IGNORECASE)
 
 
 def parse(text: str) -> Command:
@@ -69,7 +71,7 @@ def parse(text: str) -> Command:
     word, _, rest = text.partition(" ")
     verb = _WORDS.get(text.lower()) or _WORDS.get(word.lower())
     if verb is None:
-        raise CommandError(_unknown(word))
+        raise CommandError(_unknown(text, word))
     if verb == "help":
         return Help()
     fields, leftover = _fields(rest, verb)
@@ -115,7 +117,8 @@ def _register(fields: dict[str, str]) -> Register | RegisterWithCode:
 
 
 def _send_song(fields: dict[str, str], leftover: str) -> SendSong:
-    name = _name(fields.get("name"))
+    typed = fields.get("name")
+    name = _name(typed if typed is not None else _addressee(leftover))
     track_id = find_track_id(leftover)
     if track_id is None:
         if mentions_spotify(leftover):
@@ -136,6 +139,12 @@ def _send_song(fields: dict[str, str], leftover: str) -> SendSong:
     return SendSong(name=name, track_id=track_id, pre=pre, post=post)
 
 
+def _addressee(leftover: str) -> str | None:
+    """The friendlier form: `send <link> to Bob Jones`."""
+    match = _TO.search(leftover)
+    return " ".join(match["name"].split()) if match else None
+
+
 def _name(value: str | None) -> str | None:
     if value is None:
         return None
@@ -153,6 +162,12 @@ def _note(fields: dict[str, str], key: str) -> str | None:
     return value
 
 
-def _unknown(word: str) -> str:
+def _unknown(text: str, word: str) -> str:
+    track_id = find_track_id(text)
+    if track_id is not None:  # a bare link, as Spotify's Share button pastes it
+        return (
+            f'Who should get it? Send: send_song name:"Friend\'s Name" '
+            f"https://open.spotify.com/track/{track_id}"
+        )
     shown = word if len(word) <= 30 else word[:30] + "…"
     return f'I don\'t understand "{shown}". Send help to see what I can do.'

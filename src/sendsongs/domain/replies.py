@@ -18,6 +18,7 @@ def help_text() -> Reply:
         '• register code:"…" name:"Bob Jones" — finish signing up with a code from the web page\n'
         '• send_song name:"Bob Jones" pre:"You need this" post:"Told you!" '
         f"{EXAMPLE_LINK} — send a song; pre: goes with it, post: after they listened\n"
+        f"• send {EXAMPLE_LINK} to Bob Jones — the same, without notes\n"
         "• help — this list"
     )
 

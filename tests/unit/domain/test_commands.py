@@ -61,6 +61,28 @@ def test_send_song_fields_in_any_order(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        f"send {LINK} to Bob",
+        f"send_song spotify:track:{ID} to  bob ",
+        f'send {LINK} pre:"hey" to Bob',
+    ],
+)
+def test_friendlier_send_to_name(text: str) -> None:
+    command = parse(text)
+    assert isinstance(command, SendSong)
+    assert command.name.lower() == "bob" and command.track_id == ID
+
+
+def test_a_bare_link_is_answered_with_the_command_to_send_it() -> None:
+    with pytest.raises(CommandError) as error:
+        parse(LINK)
+    assert str(error.value) == (
+        f'Who should get it? Send: send_song name:"Friend\'s Name" https://open.spotify.com/track/{ID}'
+    )
+
+
+@pytest.mark.parametrize(
     ("text", "says"),
     [
         ("dance", 'I don\'t understand "dance"'),
