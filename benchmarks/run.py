@@ -139,14 +139,8 @@ async def bench_checks(
     while await service.process_inbox(limit=200):
         pass
     pending = n * shares
-    before = await _calls(http)
     await asyncio.sleep(0.01)
-    started = time.perf_counter()
-    checked = 0
-    while (sweep := await service.checks.run_due(limit=100)).checked:
-        checked += sweep.checked
-    elapsed = time.perf_counter() - started
-    calls = await _calls(http) - before
+    checked, calls, elapsed = await _sweep(runtime, http)
     report(
         "sweep with nothing played",
         recipients=checked,
@@ -158,13 +152,7 @@ async def bench_checks(
     for i in range(n):  # every friend plays the first song sent to them
         await http.post("/_sandbox/spotify/play", json={"user": f"sp{i}", "track_id": TRACKS[0].id})
     await asyncio.sleep(1.05)  # the fast interval
-    before = await _calls(http)
-    started = time.perf_counter()
-    checked = 0
-    while (sweep := await service.checks.run_due(limit=100)).checked:
-        checked += sweep.checked
-    elapsed = time.perf_counter() - started
-    calls = await _calls(http) - before
+    checked, calls, elapsed = await _sweep(runtime, http)
     listened = await _count_listened(runtime, psids)
     report(
         "sweep after each friend played one song",
@@ -174,6 +162,16 @@ async def bench_checks(
         still_pending=pending - listened,
         recipients_per_s=checked / elapsed,
     )
+
+
+async def _sweep(runtime: Runtime, http: httpx.AsyncClient) -> tuple[int, int, float]:
+    """Run every due check; returns (recipients checked, history calls, seconds)."""
+    before = await _calls(http)
+    started = time.perf_counter()
+    checked = 0
+    while (sweep := await runtime.service.checks.run_due(limit=100)).checked:
+        checked += sweep.checked
+    return checked, await _calls(http) - before, time.perf_counter() - started
 
 
 async def _count_listened(runtime: Runtime, psids: list[str]) -> int:

@@ -64,7 +64,9 @@ class Process:
 
 
 @dataclass
-class Sandbox:
+class Running:
+    """A started process and an HTTP client pointed at it."""
+
     url: str
     process: Process
     http: httpx.Client = field(init=False)
@@ -72,22 +74,18 @@ class Sandbox:
     def __post_init__(self) -> None:
         self.http = httpx.Client(base_url=self.url, timeout=10)
 
+
+class Sandbox(Running):
     def post(self, path: str, **body: Any) -> Any:
         response = self.http.post(path, json=body)
         response.raise_for_status()
         return response.json()
 
     def messages(self, psid: str) -> list[str]:
+        """The texts the bot sent to `psid`, oldest first."""
         response = self.http.get("/_sandbox/messenger/messages", params={"psid": psid})
         response.raise_for_status()
-        body = response.json()
-        items = body["messages"] if isinstance(body, dict) else body
-        return [m["text"] for m in items]
-
-    def messages_raw(self, psid: str) -> list[dict[str, Any]]:
-        response = self.http.get("/_sandbox/messenger/messages", params={"psid": psid})
-        body = response.json()
-        return list(body["messages"] if isinstance(body, dict) else body)
+        return [m["text"] for m in response.json()["messages"]]
 
     def say(self, psid: str, text: str, **extra: Any) -> Any:
         return self.post("/_sandbox/messenger/say", psid=psid, text=text, **extra)
@@ -102,15 +100,7 @@ class Sandbox:
         return int(self.http.get("/_sandbox/stats").json()["calls"].get(key, 0))
 
 
-@dataclass
-class Bot:
-    url: str
-    process: Process
-    http: httpx.Client = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.http = httpx.Client(base_url=self.url, timeout=10)
-
+class Bot(Running):
     def post_event(self, body: bytes, secret: str = APP_SECRET) -> httpx.Response:
         signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         return self.http.post(
