@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import structlog
 
-from sendsongs.delivery import Delivery
+from sendsongs.delivery import Delivery, Sent
 from sendsongs.domain import replies
 from sendsongs.domain.commands import (
     Command,
@@ -141,9 +141,9 @@ class Service:
         )
         await store.add_share(share)
         log.info("shared", share=share.id, recipient=friend.id, track=track.uri)
-        await self.delivery.send(
-            friend.id, replies.share_for_friend(sender.name, command.pre, track), MessageKind.UPDATE
-        )
+        song = replies.share_for_friend(sender.name, command.pre, track)
+        if await self.delivery.send(friend.id, song, MessageKind.UPDATE) is Sent.HELD:
+            return replies.share_waiting(friend, track)
         return replies.share_sent(friend, track)
 
     async def _recipients(self, command: SendSong) -> list[Person]:

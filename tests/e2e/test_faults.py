@@ -51,7 +51,7 @@ def test_closed_24_hour_window_holds_the_share_until_the_friend_writes(
     two_friends(bot, sandbox)
     sandbox.post(f"/_sandbox/messenger/users/{BOB}/window", open=False)
     sandbox.say(ALICE, f'send_song name:"Bob Jones" pre:"for later" spotify:track:{TRACK}')
-    sandbox.wait_for_message(ALICE, "Sent ")
+    sandbox.wait_for_message(ALICE, "as soon as they write to me again")
     assert not any("for later" in m for m in sandbox.messages(BOB))
     sandbox.say(BOB, "hi")  # writing reopens the window
     sandbox.wait_for_message(BOB, "Alice Liddell: for later")

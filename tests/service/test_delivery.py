@@ -15,7 +15,8 @@ async def test_message_outside_the_window_waits_until_the_person_writes(world: W
     world.chat.unreachable.add(BOB)
     await world.say(ALICE, 'send_song name:"Bob" post:"yes!" spotify:track:46X0dXeliHXD73sxexJx7d')
     assert not any("Alice:" in t for t in world.chat.texts(BOB))
-    assert "Sent Happy Now" in world.chat.last(ALICE).text
+    assert world.chat.last(ALICE).text.startswith("Saved Happy Now by Zedd, Elley Duhé for Bob.")
+    assert "as soon as they write to me again" in world.chat.last(ALICE).text
     assert await world.service.delivery.deliver_outbox() == 0  # still held
     world.chat.unreachable.discard(BOB)
     await world.say(BOB, "help")

@@ -104,6 +104,14 @@ def share_sent(friend: Person, track: Track) -> Reply:
     )
 
 
+def share_waiting(friend: Person, track: Track) -> Reply:
+    return Reply(
+        f"Saved {track.title} for {friend.name}. Messenger lets me write to people only "
+        f"within 24 hours of their last message to me, so {friend.name} gets it as soon as "
+        "they write to me again — maybe give them a nudge. I'll tell you when they've listened."
+    )
+
+
 def friend_listened(friend: str, track: Track) -> Reply:
     return Reply(f"{friend} listened to {track.title}!")
 
