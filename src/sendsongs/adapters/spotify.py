@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
+from sendsongs.domain.links import track_url
 from sendsongs.domain.models import Grant, Play, Track
 from sendsongs.errors import (
     AccessTokenRejected,
@@ -290,7 +291,7 @@ def _track(body: Mapping[str, Any], track_id: str) -> Track:
         name=name,
         artists=names,
         duration_ms=duration_ms,
-        url=url if isinstance(url, str) and url else f"https://open.spotify.com/track/{track_id}",
+        url=url if isinstance(url, str) and url else track_url(track_id),
         isrc=_isrc(body),
     )
 

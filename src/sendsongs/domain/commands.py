@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sendsongs.domain.links import find_track_id, mentions_spotify
+from sendsongs.domain.links import find_track_id, mentions_spotify, track_url
 
 MAX_NOTE = 300  # two notes must fit a 1,000-character quick-reply payload
 MAX_NAME = 60
@@ -165,9 +165,6 @@ def _note(fields: dict[str, str], key: str) -> str | None:
 def _unknown(text: str, word: str) -> str:
     track_id = find_track_id(text)
     if track_id is not None:  # a bare link, as Spotify's Share button pastes it
-        return (
-            f'Who should get it? Send: send_song name:"Friend\'s Name" '
-            f"https://open.spotify.com/track/{track_id}"
-        )
+        return f'Who should get it? Send: send_song name:"Friend\'s Name" {track_url(track_id)}'
     shown = word if len(word) <= 30 else word[:30] + "…"
     return f'I don\'t understand "{shown}". Send help to see what I can do.'
