@@ -9,6 +9,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount
 
 from sendsongs.sandbox.accounts import Accounts
+from sendsongs.sandbox.bot_api import BotApi
 from sendsongs.sandbox.clock import Clock, system_clock
 from sendsongs.sandbox.config import SandboxConfig
 from sendsongs.sandbox.control import SandboxControl
@@ -18,6 +19,8 @@ from sendsongs.sandbox.messenger_world import MessengerWorld
 from sendsongs.sandbox.paths import RootMarker
 from sendsongs.sandbox.spotify_control import SpotifyControl
 from sendsongs.sandbox.spotify_world import SpotifyWorld
+from sendsongs.sandbox.telegram_control import TelegramControl
+from sendsongs.sandbox.telegram_world import TelegramWorld
 from sendsongs.sandbox.traffic import Traffic
 from sendsongs.sandbox.web_api import WebApi
 
@@ -34,15 +37,18 @@ def create_sandbox_app(
     messenger = MessengerWorld(now, config.webhook_url)
     spotify = SpotifyWorld(now, config.token_ttl, config.rotate_refresh_tokens)
     traffic = Traffic()
+    telegram = TelegramWorld(now, config.telegram_bot_token)
 
     def reset() -> None:
         messenger.reset(config.webhook_url)
         spotify.reset()
         traffic.reset()
+        telegram.reset()
 
     controls = [
         *MessengerControl(messenger, config, webhook_client).routes(),
         *SpotifyControl(spotify).routes(),
+        *TelegramControl(telegram, webhook_client).routes(),
         *SandboxControl(traffic, reset).routes(),
     ]
     routes = [
@@ -58,6 +64,7 @@ def create_sandbox_app(
         ),
         *Accounts(spotify, config).routes(traffic),
         *WebApi(spotify).routes(traffic),
+        *BotApi(telegram).routes(traffic),
         # Last: its two-segment pattern `/{version}/{psid}` would shadow the others.
         *GraphApi(messenger, config).routes(traffic),
     ]
@@ -65,4 +72,5 @@ def create_sandbox_app(
     app.state.messenger = messenger
     app.state.spotify = spotify
     app.state.traffic = traffic
+    app.state.telegram = telegram
     return app

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 @dataclass
 class SandboxConfig:
-    """What the fake Graph and Spotify servers accept, and where `say` posts events."""
+    """What the fake Graph, Spotify and Telegram servers accept, and where `say` posts
+    Messenger events (Telegram updates go where the bot's `setWebhook` said)."""
 
     client_id: str = "sandbox-client-id"
     client_secret: str = "sandbox-client-secret"  # noqa: S105 - a well-known fake
@@ -18,6 +19,7 @@ class SandboxConfig:
     page_id: str = "1984234425170095"
     token_ttl: int = 3600  # seconds an access token lives, as Spotify's
     rotate_refresh_tokens: bool = True
+    telegram_bot_token: str = "123456:sandbox-telegram-token"  # noqa: S105 - a well-known fake
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> SandboxConfig:
@@ -31,4 +33,5 @@ class SandboxConfig:
             ),
             app_secret=environ.get("MESSENGER_APP_SECRET") or default.app_secret,
             webhook_url=environ.get("SANDBOX_WEBHOOK_URL") or default.webhook_url,
+            telegram_bot_token=(environ.get("TELEGRAM_BOT_TOKEN") or default.telegram_bot_token),
         )

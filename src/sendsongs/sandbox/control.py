@@ -8,7 +8,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sendsongs.sandbox.control_io import ControlError, control, number_field, read_json
+from sendsongs.sandbox.control_io import (
+    ControlError,
+    control,
+    number_field,
+    read_json,
+    text_field,
+)
 from sendsongs.sandbox.traffic import DEFAULT_HANG, Fault, Traffic
 
 
@@ -38,7 +44,7 @@ class SandboxControl:
             raise ControlError("path_prefix must be a path starting with /")
         raw_status = body.get("status")
         status: int | None
-        if raw_status == "timeout":
+        if raw_status in ("timeout", "drop"):
             status = None
         elif (
             isinstance(raw_status, int)
@@ -47,12 +53,24 @@ class SandboxControl:
         ):
             status = raw_status
         else:
-            raise ControlError('status must be an HTTP error status (400-599) or "timeout"')
+            raise ControlError('status must be an HTTP error status (400-599), "timeout" or "drop"')
         count = body.get("count", 1)
-        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-            raise ControlError("count must be a positive integer")
-        delay = number_field(body, "delay", DEFAULT_HANG if status is None else 0.0) or 0.0
-        fault = Fault(prefix, status, count, number_field(body, "retry_after", None), delay)
+        if count is not None and (
+            not isinstance(count, int) or isinstance(count, bool) or count < 1
+        ):
+            raise ControlError("count must be a positive integer, or null for until cleared")
+        hang = raw_status == "timeout"
+        delay = number_field(body, "delay", DEFAULT_HANG if hang else 0.0) or 0.0
+        fault = Fault(
+            prefix,
+            status,
+            count,
+            number_field(body, "retry_after", None),
+            delay,
+            chat_id=text_field(body, "chat_id"),
+            description=text_field(body, "description"),
+            drop=raw_status == "drop",
+        )
         self.traffic.faults.append(fault)
         return JSONResponse({"fault": fault.to_json()})
 

@@ -1,4 +1,4 @@
-"""Call counting and fault injection for the fake Graph and Spotify routes."""
+"""Call counting and fault injection for the fake Graph, Spotify and Telegram routes."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from sendsongs.sandbox.paths import route_path
 
@@ -27,23 +28,30 @@ class Family(Enum):
     GRAPH = "graph"
     ACCOUNTS = "accounts"
     WEB_API = "web_api"
+    TELEGRAM = "telegram"
 
 
 @dataclass
 class Fault:
     path_prefix: str
     status: int | None  # None: hang for `delay` seconds, then 504
-    remaining: int
+    remaining: int | None  # None: every matching call fails until the faults are cleared
     retry_after: float | None = None
     delay: float = 0.0
+    chat_id: str | None = None  # only calls addressed to this chat (Telegram's `chat_id`)
+    description: str | None = None  # the error text, instead of the family's usual one
+    drop: bool = False  # close the connection mid-response instead of answering
 
     def to_json(self) -> dict[str, Any]:
+        status: int | str = "timeout" if self.status is None else self.status
         return {
             "path_prefix": self.path_prefix,
-            "status": "timeout" if self.status is None else self.status,
+            "status": "drop" if self.drop else status,
             "remaining": self.remaining,
             "retry_after": self.retry_after,
             "delay": self.delay,
+            "chat_id": self.chat_id,
+            "description": self.description,
         }
 
 
@@ -54,10 +62,17 @@ class Traffic:
     calls: Counter[str] = field(default_factory=Counter)
     faults: list[Fault] = field(default_factory=list)
 
-    def take(self, path: str) -> Fault | None:
-        """Consume one use of the first queued fault matching `path`."""
+    def take(self, path: str, chat_id: str | None = None) -> Fault | None:
+        """Consume one use of the first queued fault matching `path` (and, for a fault
+        scoped to a chat, `chat_id`)."""
         for fault in self.faults:
-            if fault.remaining > 0 and path.startswith(fault.path_prefix):
+            if not path.startswith(fault.path_prefix):
+                continue
+            if fault.chat_id is not None and fault.chat_id != chat_id:
+                continue
+            if fault.remaining is None:
+                return fault
+            if fault.remaining > 0:
                 fault.remaining -= 1
                 if fault.remaining == 0:
                     self.faults.remove(fault)
@@ -79,11 +94,31 @@ def api_route(
         fault = traffic.take(route_path(request))
         if fault is None:
             return await endpoint(request)
-        if fault.delay:
-            await asyncio.sleep(fault.delay)
-        return fault_response(fault, family)
+        return await injected(fault, family)
 
     return Route(path, guarded, methods=methods)
+
+
+async def injected(fault: Fault, family: Family) -> Response:
+    """What a call hit by `fault` gets, after the fault's delay."""
+    if fault.delay:
+        await asyncio.sleep(fault.delay)
+    if fault.drop:
+        return DroppedConnection()
+    return fault_response(fault, family)
+
+
+class DroppedConnection(Response):
+    """Starts a response, then stops: a real server closes the socket and the client sees
+    the connection end mid-response (httpx: RemoteProtocolError), as when a proxy
+    in front of the API resets it."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=200)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"64")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
 
 
 _REASONS = {
@@ -97,6 +132,8 @@ _REASONS = {
 
 def fault_response(fault: Fault, family: Family) -> Response:
     status = 504 if fault.status is None else fault.status
+    if family is Family.TELEGRAM:
+        return telegram_fault_response(fault, status)
     reason = _REASONS.get(status, "Injected failure")
     headers: dict[str, str] = {}
     if status == 429 or fault.retry_after is not None:
@@ -119,6 +156,37 @@ def fault_response(fault: Fault, family: Family) -> Response:
     else:
         body = {"error": {"status": status, "message": reason}}
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+# What the Bot API answers for each status, as observed from api.telegram.org:
+# https://core.telegram.org/bots/api#making-requests (the `ok`/`error_code`/`description`
+# shape) and the error texts bots meet in practice.
+_TELEGRAM_DESCRIPTIONS = {
+    400: "Bad Request: chat not found",
+    401: "Unauthorized",
+    403: "Forbidden: bot was blocked by the user",
+    404: "Not Found",
+    409: "Conflict: can't use getUpdates method while webhook is active",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+def telegram_fault_response(fault: Fault, status: int) -> Response:
+    """`{"ok": false, "error_code", "description"}`; a 429 carries
+    `parameters.retry_after` in whole seconds and no Retry-After header, as Telegram's."""
+    body: dict[str, Any] = {"ok": False, "error_code": status}
+    if status == 429:
+        retry_after = max(1, round(fault.retry_after or 1))
+        body["description"] = fault.description or f"Too Many Requests: retry after {retry_after}"
+        body["parameters"] = {"retry_after": retry_after}
+    else:
+        body["description"] = fault.description or _TELEGRAM_DESCRIPTIONS.get(
+            status, "Internal Server Error"
+        )
+    return JSONResponse(body, status_code=status)
 
 
 def graph_error_body(
