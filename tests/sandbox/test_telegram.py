@@ -351,6 +351,15 @@ async def test_other_telegram_faults(tg: httpx.AsyncClient) -> None:
     assert error(await call(tg, "getMe")) == (400, "Bad Request: chat not found")
 
 
+async def test_drop_fault_is_a_network_error_in_process_too(tg: httpx.AsyncClient) -> None:
+    await tg.post("/_sandbox/faults", json={"path_prefix": f"{API}/getMe", "status": "drop"})
+    faults = (await tg.get("/_sandbox/faults")).json()["faults"]
+    assert faults[0]["status"] == "drop" and faults[0]["remaining"] == 1
+    with pytest.raises(httpx.RemoteProtocolError):
+        await call(tg, "getMe")
+    assert (await call(tg, "getMe")).json()["ok"] is True
+
+
 async def test_reset_forgets_telegram(tg: httpx.AsyncClient) -> None:
     await set_webhook(tg)
     user_id = await new_user(tg)

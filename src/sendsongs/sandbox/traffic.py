@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -109,9 +110,10 @@ async def injected(fault: Fault, family: Family) -> Response:
 
 
 class DroppedConnection(Response):
-    """Starts a response, then stops: a real server closes the socket and the client sees
-    the connection end mid-response (httpx: RemoteProtocolError), as when a proxy
-    in front of the API resets it."""
+    """Starts a response, then fails: a real server (uvicorn) closes the socket and the
+    client sees the connection end mid-response, as when a proxy in front of the API
+    resets it. In process, over httpx.ASGITransport, the same error reaches the caller
+    directly, so a client sees an httpx.RemoteProtocolError either way."""
 
     def __init__(self) -> None:
         super().__init__(status_code=200)
@@ -119,6 +121,9 @@ class DroppedConnection(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = [(b"content-type", b"application/json"), (b"content-length", b"64")]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
+        raise httpx.RemoteProtocolError(
+            "peer closed connection without sending complete message body (injected fault)"
+        )
 
 
 _REASONS = {
