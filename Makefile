@@ -24,6 +24,7 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Debian's Chromium for the browser test (Playwright's own browser download is not used).
 browser:

@@ -21,15 +21,13 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 
-from sendsongs.bootstrap import Runtime, build_runtime
+from sendsongs.bootstrap import Overrides, Runtime, build_app, build_runtime
 from sendsongs.config import load_settings
-from sendsongs.domain.models import IncomingMessage
+from sendsongs.domain.models import Address, IncomingMessage
 from sendsongs.logs import configure_logging
 from sendsongs.sandbox.app import create_sandbox_app
 from sendsongs.sandbox.catalog import TRACKS
 from sendsongs.sandbox.config import SandboxConfig
-from sendsongs.web.app import create_app
-from sendsongs.web.context import BotContext
 
 SANDBOX = "http://sandbox"
 HISTORY = "GET /v1/me/player/recently-played"
@@ -43,7 +41,7 @@ async def main(people: int, shares: int, events: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(
             SENDSONGS_DATABASE_URL=f"sqlite:///{Path(tmp) / 'bench.db'}",
-            SENDSONGS_PUBLIC_URL="http://bot",
+            SENDSONGS_PUBLIC_URL="https://bot.example",
             SENDSONGS_SECRET_KEY="benchmark-secret-key-0123456789",
             MESSENGER_VERIFY_TOKEN="verify",
             MESSENGER_APP_SECRET=config.app_secret,
@@ -56,8 +54,8 @@ async def main(people: int, shares: int, events: int) -> None:
             SENDSONGS_FIRST_CHECK=0,
             SENDSONGS_FAST_INTERVAL=1,
         )
-        runtime = build_runtime(settings, http=http)
-        await runtime.store.migrate()
+        runtime = build_runtime(settings, Overrides(http=http))
+        await runtime.stores.admin.migrate()
         try:
             print(f"people={people} shares/person={shares} events={events}\n")
             for i in range(SENDERS):
@@ -72,10 +70,8 @@ async def main(people: int, shares: int, events: int) -> None:
 
 async def bench_intake(runtime: Runtime, app_secret: str, events: int) -> None:
     """Signed webhook POSTs answered only after the inbox write: the durable path."""
-    context = BotContext(runtime.service, "verify", app_secret, wake_worker=lambda: None)
-    bot = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(context)), base_url="http://bot"
-    )
+    app = build_app(runtime, run_worker=False)  # the inbox is drained below, on its own
+    bot = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bot")
     latencies = []
     started = time.perf_counter()
     for i in range(events):
@@ -97,7 +93,7 @@ async def bench_intake(runtime: Runtime, app_secret: str, events: int) -> None:
     )
     # drain the inbox so the messages do not disturb the check benchmark
     started = time.perf_counter()
-    while await runtime.service.process_inbox(limit=200):
+    while await runtime.service.conversation.process_inbox(limit=200):
         pass
     report(
         "inbox handling (parse + reply via Send API)",
@@ -114,12 +110,13 @@ async def register(runtime: Runtime, http: httpx.AsyncClient, people: int) -> li
             "/_sandbox/messenger/users", json={"psid": psid, "first_name": "P", "last_name": str(i)}
         )
         await http.post("/_sandbox/spotify/users", json={"id": f"sp{i}"})
-        token = runtime.service.login._signer.login_token(psid, f"Person {i}")
-        url = urlparse(await runtime.service.login.start(token))
+        link = runtime.service.registration.personal_link(Address("messenger", psid), f"Person {i}")
+        token = parse_qs(urlparse(link).query)["t"][0]
+        url = urlparse(await runtime.service.registration.start(token))
         form = {k: v[0] for k, v in parse_qs(url.query).items()}
         answer = await http.post(url.path, data={**form, "user": f"sp{i}", "decision": "allow"})
         callback = parse_qs(urlparse(answer.headers["location"]).query)
-        await runtime.service.login.finish(callback["state"][0], callback["code"][0], None)
+        await runtime.service.registration.finish(callback["state"][0], callback["code"][0], None)
         psids.append(psid)
     return psids
 
@@ -133,10 +130,14 @@ async def bench_checks(
         for k in range(shares):
             track = TRACKS[k % len(TRACKS)]
             text = f'send_song name:"Person {(i + 1) % n}" spotify:track:{track.id}'
-            await service.accept(
-                [IncomingMessage(f"mid.share.{i}.{k}", sender, service.ports.clock.now(), text)]
+            message = IncomingMessage(
+                f"messenger:mid.share.{i}.{k}",
+                Address("messenger", sender),
+                service.ports.clock.now(),
+                text,
             )
-    while await service.process_inbox(limit=200):
+            await service.conversation.accept([message])
+    while await service.conversation.process_inbox(limit=200):
         pass
     pending = n * shares
     await asyncio.sleep(0.01)
@@ -176,8 +177,11 @@ async def _sweep(runtime: Runtime, http: httpx.AsyncClient) -> tuple[int, int, f
 
 async def _count_listened(runtime: Runtime, psids: list[str]) -> int:
     count = 0
+    people, shares = runtime.stores.people, runtime.stores.shares
     for psid in psids:
-        count += sum(s.status == "listened" for s in await runtime.store.shares_sent_by(psid, 100))
+        person = await people.person_at(Address("messenger", psid))
+        assert person is not None
+        count += sum(s.status == "listened" for s in await shares.shares_sent_by(person.id, 100))
     return count
 
 

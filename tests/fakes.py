@@ -1,4 +1,4 @@
-"""In-memory stand-ins for the ports: a Store and a settable Clock."""
+"""In-memory stand-ins for the ports: every store role, and a settable Clock."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sendsongs.domain.models import (
+    Address,
+    Choice,
+    Connection,
+    ConnectionStatus,
     Grant,
     IncomingMessage,
     Outgoing,
@@ -17,8 +21,7 @@ from sendsongs.domain.models import (
     Share,
     ShareStatus,
 )
-
-CURSOR_BEFORE_SHARE = timedelta(milliseconds=1)
+from sendsongs.ports import LinkedAccount, Stores
 
 
 class FakeClock:
@@ -59,30 +62,46 @@ class _Leased:
     lease_until: datetime | None = None
     done: bool = False
     held: bool = False
+    not_before: datetime | None = None
 
 
 @dataclass
 class _Check:
     next_check_at: datetime
-    cursor: datetime | None
     claim: str | None = None
+    version: int = 1
 
 
 class MemoryStore:
-    """The Store Protocol over plain dicts. No method ever suspends, so each one
-    is atomic under asyncio, as each is one transaction in the real stores."""
+    """Every store role over plain dicts. No method ever suspends, so each one is
+    atomic under asyncio, as each is one transaction in the real stores."""
 
     def __init__(self) -> None:
         self.inbox: dict[str, tuple[IncomingMessage, _Leased]] = {}
         self.people: dict[str, Person] = {}
-        self.grants: dict[str, Grant] = {}
+        self.addresses: dict[Address, tuple[str, datetime]] = {}  # -> (person id, seen)
+        self.connections: dict[str, Connection] = {}
         self.links: dict[str, PendingLink] = {}
-        self.codes: dict[str, tuple[Grant, datetime]] = {}
+        self.codes: dict[str, tuple[LinkedAccount, datetime]] = {}
+        self.choices: dict[str, Choice] = {}
+        self.pauses: dict[str, datetime] = {}
         self.shares: dict[str, Share] = {}
         self.checks: dict[str, _Check] = {}
         self.outbox: dict[str, tuple[Outgoing, _Leased]] = {}
         self.closed = False
 
+    def roles(self) -> Stores:
+        return Stores(
+            people=self,
+            shares=self,
+            inbox=self,
+            outbox=self,
+            secrets=self,
+            pauses=self,
+            admin=self,
+        )
+
+    # -- admin --
     async def migrate(self) -> None:
         return None
 
@@ -92,13 +111,27 @@ class MemoryStore:
     async def close(self) -> None:
         self.closed = True
 
+    async def purge(self, handled_before: datetime, now: datetime) -> None:
+        handled_before, now = _utc(handled_before), _utc(now)
+        for mid in [
+            mid
+            for mid, (message, state) in self.inbox.items()
+            if state.done and message.received_at < handled_before
+        ]:
+            del self.inbox[mid]
+        self.links = {k: v for k, v in self.links.items() if v.expires_at > now}
+        self.codes = {k: v for k, v in self.codes.items() if v[1] > now}
+        self.choices = {k: v for k, v in self.choices.items() if v.expires_at > now}
+
     # -- inbox --
-    async def add_incoming(self, message: IncomingMessage) -> bool:
-        if message.id in self.inbox:
-            return False
-        message = replace(message, received_at=_utc(message.received_at))
-        self.inbox[message.id] = (message, _Leased())
-        return True
+    async def add_incoming(self, messages: Sequence[IncomingMessage]) -> int:
+        added = 0
+        for message in messages:
+            if message.id not in self.inbox:
+                message = replace(message, received_at=_utc(message.received_at))
+                self.inbox[message.id] = (message, _Leased())
+                added += 1
+        return added
 
     async def claim_incoming(
         self, now: datetime, lease_until: datetime, limit: int
@@ -118,48 +151,65 @@ class MemoryStore:
         if message_id in self.inbox:
             self.inbox[message_id][1].done = True
 
-    async def purge(self, handled_before: datetime, now: datetime) -> int:
-        handled_before, now = _utc(handled_before), _utc(now)
-        old = [
-            mid
-            for mid, (message, state) in self.inbox.items()
-            if state.done and message.received_at < handled_before
-        ]
-        links = [state for state, link in self.links.items() if link.expires_at <= now]
-        codes = [code for code, (_, expires_at) in self.codes.items() if expires_at <= now]
-        for mid in old:
-            del self.inbox[mid]
-        for state in links:
-            del self.links[state]
-        for code in codes:
-            del self.codes[code]
-        return len(old) + len(links) + len(codes)
-
-    # -- people and grants --
-    async def save_person(self, person: Person, grant: Grant) -> None:
-        self.people[person.id] = replace(
-            person, registered_at=_utc(person.registered_at), needs_reconnect=False
-        )
-        self.grants[person.id] = replace(grant, expires_at=_utc(grant.expires_at))
+    # -- people, addresses, connections --
+    async def save_person(self, person: Person, address: Address) -> None:
+        person = replace(person, registered_at=_utc(person.registered_at))
+        existing = self.people.get(person.id)
+        if existing is not None:
+            person = replace(person, registered_at=existing.registered_at)
+        self.people[person.id] = person
+        seen = self.addresses.get(address, ("", person.registered_at))[1]
+        self.addresses[address] = (person.id, max(seen, person.registered_at))
 
     async def get_person(self, person_id: str) -> Person | None:
         return self.people.get(person_id)
+
+    async def person_at(self, address: Address) -> Person | None:
+        entry = self.addresses.get(address)
+        return None if entry is None else self.people.get(entry[0])
+
+    async def address_of(self, person_id: str) -> Address | None:
+        mine = [(seen, a) for a, (pid, seen) in self.addresses.items() if pid == person_id]
+        if not mine:
+            return None
+        newest = max(seen for seen, _ in mine)
+        return min(a for seen, a in mine if seen == newest)
 
     async def find_people(self, name: str) -> list[Person]:
         key = name.casefold()
         found = [p for p in self.people.values() if p.name.casefold() == key]
         return sorted(found, key=lambda p: (p.registered_at, p.id))
 
-    async def get_grant(self, person_id: str) -> Grant | None:
-        return self.grants.get(person_id) if person_id in self.people else None
+    async def save_connection(self, connection: Connection) -> None:
+        taken = await self.connection_of_account(connection.source, connection.account or "")
+        if taken is not None and taken.person_id != connection.person_id:
+            raise ValueError("this account is connected to someone else")
+        self.connections[connection.person_id] = replace(
+            connection, connected_at=_utc(connection.connected_at)
+        )
+
+    async def get_connection(self, person_id: str) -> Connection | None:
+        return self.connections.get(person_id)
+
+    async def connection_of_account(self, source: str, account: str) -> Connection | None:
+        return next(
+            (
+                c
+                for c in self.connections.values()
+                if account and c.source == source and c.account == account
+            ),
+            None,
+        )
 
     async def save_grant(self, person_id: str, grant: Grant) -> None:
-        if person_id in self.people:  # a grant belongs to a person; no orphans
-            self.grants[person_id] = replace(grant, expires_at=_utc(grant.expires_at))
+        if person_id in self.connections:  # a grant belongs to a connection; no orphans
+            self.connections[person_id] = replace(
+                self.connections[person_id], grant=replace(grant, expires_at=_utc(grant.expires_at))
+            )
 
-    async def mark_needs_reconnect(self, person_id: str) -> None:
-        if person_id in self.people:
-            self.people[person_id] = replace(self.people[person_id], needs_reconnect=True)
+    async def set_connection_status(self, person_id: str, status: ConnectionStatus) -> None:
+        if person_id in self.connections:
+            self.connections[person_id] = replace(self.connections[person_id], status=status)
 
     # -- single-use secrets --
     async def save_pending_link(self, link: PendingLink) -> None:
@@ -169,12 +219,29 @@ class MemoryStore:
         link = self.links.pop(state, None)
         return link if link is not None and link.expires_at > _utc(now) else None
 
-    async def save_signup_code(self, code: str, grant: Grant, expires_at: datetime) -> None:
-        self.codes[code] = (replace(grant, expires_at=_utc(grant.expires_at)), _utc(expires_at))
+    async def save_signup_code(
+        self, code: str, account: LinkedAccount, expires_at: datetime
+    ) -> None:
+        self.codes[code] = (account, _utc(expires_at))
 
-    async def take_signup_code(self, code: str, now: datetime) -> Grant | None:
+    async def take_signup_code(self, code: str, now: datetime) -> LinkedAccount | None:
         entry = self.codes.pop(code, None)
         return entry[0] if entry is not None and entry[1] > _utc(now) else None
+
+    async def save_choice(self, choice: Choice) -> None:
+        self.choices[choice.token] = replace(choice, expires_at=_utc(choice.expires_at))
+
+    async def take_choice(self, token: str, now: datetime) -> Choice | None:
+        choice = self.choices.pop(token, None)
+        return choice if choice is not None and choice.expires_at > _utc(now) else None
+
+    # -- pauses --
+    async def pause(self, source: str, until: datetime) -> None:
+        until = _utc(until)
+        self.pauses[source] = max(until, self.pauses.get(source, until))
+
+    async def paused_until(self, source: str) -> datetime | None:
+        return self.pauses.get(source)
 
     # -- shares and checks --
     async def add_share(self, share: Share) -> None:
@@ -186,11 +253,10 @@ class MemoryStore:
             return
         check = self.checks.get(share.recipient_id)
         if check is None:
-            self.checks[share.recipient_id] = _Check(
-                next_check_at=share.next_check_at,
-                cursor=share.shared_at - CURSOR_BEFORE_SHARE,
-            )
-        else:
+            self.checks[share.recipient_id] = _Check(next_check_at=share.next_check_at)
+            return
+        check.version += 1
+        if check.claim is None:  # a claimed check keeps its lease
             check.next_check_at = min(check.next_check_at, share.next_check_at)
 
     async def get_share(self, share_id: str) -> Share | None:
@@ -215,19 +281,19 @@ class MemoryStore:
         due = sorted(
             (item for item in self.checks.items() if item[1].next_check_at <= now),
             key=lambda item: (item[1].next_check_at, item[0]),
-        )[:limit]
+        )[: max(limit, 0)]
         claimed = []
         for recipient_id, check in due:
             check.next_check_at = lease_until
             check.claim = secrets.token_hex(16)
-            claimed.append(RecipientCheck(recipient_id, check.claim, check.cursor))
+            claimed.append(RecipientCheck(recipient_id, check.claim, check.version))
         return claimed
 
     async def settle_check(
         self,
         check: RecipientCheck,
         shares: Sequence[Share],
-        cursor: datetime | None,
+        next_check_at: datetime | None,
         outgoing: Sequence[Outgoing] = (),
     ) -> bool:
         if any(s.recipient_id != check.recipient_id for s in shares):
@@ -235,24 +301,26 @@ class MemoryStore:
         current = self.checks.get(check.recipient_id)
         if current is None or current.claim is None or current.claim != check.claim:
             return False
-        for share in shares:  # a check decides only where a share stands
-            if share.id in self.shares:
+        for share in shares:  # a check decides only where a pending share stands
+            stored = self.shares.get(share.id)
+            if stored is not None and stored.status is ShareStatus.PENDING:
                 share = _utc_share(share)
                 self.shares[share.id] = replace(
-                    self.shares[share.id],
+                    stored,
                     status=share.status,
                     next_check_at=share.next_check_at,
                     settled_at=share.settled_at,
                 )
         await self.add_outgoing(outgoing)
-        if cursor is not None:
-            current.cursor = _utc(cursor)
         current.claim = None  # a claim settles once
-        pending = [s.next_check_at for s in await self.pending_shares(check.recipient_id)]
-        if pending:
-            current.next_check_at = min(pending)
-        else:
+        due = None if next_check_at is None else _utc(next_check_at)
+        if current.version != check.version:  # shares added since the claim
+            pending = [s.next_check_at for s in await self.pending_shares(check.recipient_id)]
+            due = min([d for d in (due, *pending) if d is not None], default=None)
+        if due is None:
             del self.checks[check.recipient_id]
+        else:
+            current.next_check_at = due
         return True
 
     async def next_check_at(self, recipient_id: str) -> datetime | None:
@@ -273,25 +341,32 @@ class MemoryStore:
         free = [
             (message, state)
             for message, state in self.outbox.values()
-            if not state.held and (state.lease_until is None or state.lease_until <= now)
+            if not state.held
+            and (state.not_before is None or state.not_before <= now)
+            and (state.lease_until is None or state.lease_until <= now)
         ]
         free.sort(key=lambda item: item[0].created_at)
-        for _, state in free[:limit]:
+        for _, state in free[: max(limit, 0)]:
             state.lease_until = lease_until
-        return [message for message, _ in free[:limit]]
+        return [message for message, _ in free[: max(limit, 0)]]
 
     async def finish_outgoing(self, message_id: str) -> None:
         self.outbox.pop(message_id, None)
+
+    async def retry_outgoing(self, message_id: str, not_before: datetime) -> None:
+        if message_id in self.outbox:
+            state = self.outbox[message_id][1]
+            state.not_before, state.lease_until = _utc(not_before), None
 
     async def hold_outgoing(self, message_id: str) -> None:
         if message_id in self.outbox:
             state = self.outbox[message_id][1]
             state.held, state.lease_until = True, None
 
-    async def release_held(self, person_id: str) -> int:
+    async def release_held(self, address: Address) -> int:
         released = 0
         for message, state in self.outbox.values():
-            if state.held and message.person_id == person_id:
-                state.held, state.lease_until = False, None
+            if state.held and message.address == address:
+                state.held, state.lease_until, state.not_before = False, None, None
                 released += 1
         return released

@@ -1,25 +1,52 @@
-"""The one composition root: builds adapters and the service for every runtime."""
+"""The one composition root: settings → adapters → service → runtime → ASGI app.
+
+`serve`, `demo`, the benchmarks and (on AWS) the Lambda handlers all build
+through here; nothing else constructs an adapter.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
+import structlog
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 
-from sendsongs.adapters.messenger import MessengerClient
-from sendsongs.adapters.spotify import SpotifyClient
-from sendsongs.adapters.store_sqlite import SqliteStore
+from sendsongs.channels.messenger.client import MessengerClient
 from sendsongs.config import Settings
 from sendsongs.crypto import TokenCipher
 from sendsongs.errors import ConfigError
-from sendsongs.ports import ChatChannel, Clock, MusicService, Ports, Store
+from sendsongs.ports import (
+    AccountLink,
+    Catalog,
+    ChatChannel,
+    Clock,
+    PlayHistory,
+    Ports,
+    Stores,
+)
 from sendsongs.service import Service
 from sendsongs.signing import Signer
+from sendsongs.sources.spotify.account_link import SpotifyAccountLink
+from sendsongs.sources.spotify.catalog import SpotifyCatalog
+from sendsongs.sources.spotify.client import SpotifyClient
+from sendsongs.sources.spotify.history import SpotifyHistory
+from sendsongs.stores.sqlite import open_sqlite
+from sendsongs.web.app import create_app
+from sendsongs.web.context import BotContext, MessengerWebhook
+from sendsongs.worker import Worker
+
+log = structlog.get_logger(__name__)
 
 # Graph and Spotify answer in well under a second; a hung call must not hold a worker.
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+SHUTDOWN_GRACE = 10.0  # seconds for in-flight work after SIGTERM; the rest stays claimable
 
 
 class SystemClock:
@@ -33,20 +60,33 @@ class Runtime:
 
     settings: Settings
     service: Service
-    store: Store
+    stores: Stores
     http: httpx.AsyncClient
 
     async def aclose(self) -> None:
         await self.http.aclose()
-        await self.store.close()
+        await self.stores.admin.close()
 
 
-def build_store(settings: Settings) -> Store:
+@dataclass
+class Overrides:
+    """Adapters to use instead of the real ones (tests, the demo, benchmarks)."""
+
+    stores: Stores | None = None
+    channels: Mapping[str, ChatChannel] | None = None
+    catalog: Catalog | None = None
+    histories: Mapping[str, PlayHistory] | None = None
+    account_links: Mapping[str, AccountLink] | None = None
+    clock: Clock | None = None
+    http: httpx.AsyncClient | None = None
+
+
+def build_stores(settings: Settings) -> Stores:
     url = settings.database_url
     if url.startswith("sqlite:///"):
         # `migrate` may run without the key: it creates tables and encrypts nothing
         secret = settings.secret_key.get_secret_value() if settings.secret_key else ""
-        return SqliteStore(
+        return open_sqlite(
             url.removeprefix("sqlite:///"), TokenCipher(secret or secrets.token_urlsafe(32))
         )
     raise ConfigError(
@@ -54,25 +94,25 @@ def build_store(settings: Settings) -> Store:
     )
 
 
-def build_runtime(
-    settings: Settings,
-    *,
-    store: Store | None = None,
-    chat: ChatChannel | None = None,
-    music: MusicService | None = None,
-    clock: Clock | None = None,
-    http: httpx.AsyncClient | None = None,
-) -> Runtime:
-    """Real adapters from settings; anything passed in is used instead."""
+def build_channels(settings: Settings, http: httpx.AsyncClient) -> dict[str, ChatChannel]:
+    channels: dict[str, ChatChannel] = {}
+    if "messenger" in settings.channels:
+        channels["messenger"] = MessengerClient(
+            http,
+            graph_url=settings.messenger_graph_url,
+            page_access_token=settings.secret("MESSENGER_PAGE_ACCESS_TOKEN"),
+        )
+    return channels
+
+
+def build_runtime(settings: Settings, overrides: Overrides | None = None) -> Runtime:
+    """Real adapters from settings; anything in `overrides` is used instead."""
     settings.require_bot_secrets()
-    http = http or httpx.AsyncClient(timeout=HTTP_TIMEOUT)
-    clock = clock or SystemClock()
-    chat = chat or MessengerClient(
-        http,
-        graph_url=settings.messenger_graph_url,
-        page_access_token=settings.secret("MESSENGER_PAGE_ACCESS_TOKEN"),
-    )
-    music = music or SpotifyClient(
+    given = overrides or Overrides()
+    http = given.http or httpx.AsyncClient(timeout=HTTP_TIMEOUT)
+    clock = given.clock or SystemClock()
+    stores = given.stores or build_stores(settings)
+    spotify = SpotifyClient(
         http,
         accounts_url=settings.spotify_accounts_url,
         api_url=settings.spotify_api_url,
@@ -81,11 +121,59 @@ def build_runtime(
         redirect_uri=settings.redirect_uri,
         clock=clock,
     )
-    store = store or build_store(settings)
+    ports = Ports(
+        stores=stores,
+        channels=given.channels or build_channels(settings, http),
+        catalog=given.catalog or SpotifyCatalog(spotify),
+        histories=given.histories or {"spotify": SpotifyHistory(spotify, clock, stores.people)},
+        account_links=given.account_links or {"spotify": SpotifyAccountLink(spotify)},
+        clock=clock,
+    )
     service = Service(
-        Ports(store=store, chat=chat, music=music, clock=clock),
+        ports,
         schedule=settings.schedule,
-        signer=Signer(settings.secret("SENDSONGS_SECRET_KEY")),
+        signer=Signer(settings.secret("SENDSONGS_SECRET_KEY"), clock),
         public_url=settings.public_url,
     )
-    return Runtime(settings=settings, service=service, store=store, http=http)
+    return Runtime(settings=settings, service=service, stores=stores, http=http)
+
+
+def build_context(runtime: Runtime, wake_worker: Callable[[], None]) -> BotContext:
+    settings = runtime.settings
+    messenger = None
+    if "messenger" in settings.channels:
+        messenger = MessengerWebhook(
+            verify_token=settings.secret("MESSENGER_VERIFY_TOKEN"),
+            app_secret=settings.secret("MESSENGER_APP_SECRET"),
+        )
+    return BotContext(service=runtime.service, messenger=messenger, wake_worker=wake_worker)
+
+
+def build_app(
+    runtime: Runtime, *, run_worker: bool = True, extra_routes: Sequence[BaseRoute] = ()
+) -> Starlette:
+    """The bot's ASGI app over a migrated store. With `run_worker`, its lifespan runs
+    the worker (inbox, checks, outbox) beside the routes and, on shutdown, lets the
+    work in hand finish before releasing the runtime."""
+    worker = Worker(runtime.service) if run_worker else None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        task = asyncio.create_task(worker.run()) if worker else None
+        yield
+        if worker and task:
+            worker.stop()
+            try:
+                await asyncio.wait_for(task, SHUTDOWN_GRACE)
+            except TimeoutError:
+                log.warning("worker_stop_timeout")
+        # here, not after the server returns: uvicorn re-raises SIGTERM once it has shut down
+        await runtime.aclose()
+        log.info("stopped")
+
+    context = build_context(runtime, worker.wake if worker else _no_worker)
+    return create_app(context, lifespan=lifespan, extra_routes=extra_routes)
+
+
+def _no_worker() -> None:
+    """Without a local worker (Lambda), new messages wait for their queue."""

@@ -1,34 +1,27 @@
-"""`sendsongs serve | sandbox | demo | migrate` (DESIGN.md §1)."""
+"""`sendsongs serve | sandbox | demo | migrate` (docs/contract.md, "Commands")."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
 import structlog
 import uvicorn
 from dotenv import dotenv_values
-from starlette.applications import Starlette
-from starlette.routing import BaseRoute
 
 from sendsongs import __version__
-from sendsongs.bootstrap import Runtime, build_runtime, build_store
+from sendsongs.bootstrap import build_runtime, build_stores
 from sendsongs.config import Settings, load_settings
 from sendsongs.errors import ConfigError, StoreError
 from sendsongs.logs import configure_logging
 from sendsongs.sandbox.app import create_sandbox_app
 from sendsongs.sandbox.config import SandboxConfig
-from sendsongs.web.app import create_app
-from sendsongs.web.context import BotContext
-from sendsongs.worker import Worker
+from sendsongs.server import serve_runtime
 
 log = structlog.get_logger(__name__)
-
-SHUTDOWN_GRACE = 10.0  # seconds for in-flight work after SIGTERM; the rest stays claimable
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -66,38 +59,8 @@ def _serve(args: argparse.Namespace) -> None:
     settings = load_settings()
     configure_logging(settings.log_level)
     runtime = build_runtime(settings)
-    asyncio.run(run_bot(runtime, args.host, args.port))
-
-
-async def run_bot(runtime: Runtime, host: str, port: int, extra: Sequence[BaseRoute] = ()) -> None:
-    """Migrate, then serve HTTP and run the worker until SIGTERM/SIGINT."""
-    await runtime.store.migrate()
-    worker = Worker(runtime.service)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        task = asyncio.create_task(worker.run())
-        yield
-        worker.stop()
-        try:
-            await asyncio.wait_for(task, SHUTDOWN_GRACE)
-        except TimeoutError:
-            log.warning("worker_stop_timeout")
-        # here, not after serve(): uvicorn re-raises SIGTERM once it has shut down
-        await runtime.aclose()
-        log.info("stopped")
-
-    settings = runtime.settings
-    context = BotContext(
-        service=runtime.service,
-        verify_token=settings.secret("MESSENGER_VERIFY_TOKEN"),
-        app_secret=settings.secret("MESSENGER_APP_SECRET"),
-        wake_worker=worker.wake,
-    )
-    app = create_app(context, lifespan=lifespan, extra_routes=extra)
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
-    log.info("serving", url=f"http://{host}:{port}", public_url=settings.public_url)
-    await uvicorn.Server(config).serve()
+    log.info("serving", url=f"http://{args.host}:{args.port}", public_url=settings.public_url)
+    asyncio.run(serve_runtime(runtime, args.host, args.port))
 
 
 def _sandbox(args: argparse.Namespace) -> None:
@@ -122,11 +85,11 @@ def _migrate(args: argparse.Namespace) -> None:
 
 
 async def migrate(settings: Settings) -> None:
-    store = build_store(settings)
+    stores = build_stores(settings)
     try:
-        await store.migrate()
+        await stores.admin.migrate()
     finally:
-        await store.close()
+        await stores.admin.close()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
-"""The settings of DESIGN.md §2, typed, read from the environment and `.env`."""
+"""The settings of docs/contract.md ("Configuration"), typed, read from the
+environment and `.env`."""
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -12,14 +15,16 @@ from sendsongs.domain.schedule import Schedule
 from sendsongs.errors import ConfigError
 
 # Settings `serve` cannot run without; `migrate` and the sandbox need none of them.
-BOT_SECRETS = (
-    "SENDSONGS_SECRET_KEY",
-    "MESSENGER_VERIFY_TOKEN",
-    "MESSENGER_APP_SECRET",
-    "MESSENGER_PAGE_ACCESS_TOKEN",
-    "SPOTIFY_CLIENT_ID",
-    "SPOTIFY_CLIENT_SECRET",
-)
+BOT_SECRETS = ("SENDSONGS_SECRET_KEY", "SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET")
+# Each channel is configured by a group of settings: all of them, or none.
+CHANNELS = {
+    "messenger": (
+        "MESSENGER_VERIFY_TOKEN",
+        "MESSENGER_APP_SECRET",
+        "MESSENGER_PAGE_ACCESS_TOKEN",
+    ),
+    "telegram": ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET"),
+}
 MIN_SECRET_KEY = 16
 
 
@@ -45,6 +50,11 @@ class Settings(BaseSettings):
     messenger_graph_url: str = Field(
         "https://graph.facebook.com/v26.0", validation_alias=AliasChoices("MESSENGER_GRAPH_URL")
     )
+    telegram_bot_token: SecretStr | None = _env("TELEGRAM_BOT_TOKEN")
+    telegram_webhook_secret: SecretStr | None = _env("TELEGRAM_WEBHOOK_SECRET")
+    telegram_api_url: str = Field(
+        "https://api.telegram.org", validation_alias=AliasChoices("TELEGRAM_API_URL")
+    )
     spotify_client_id: str | None = _env("SPOTIFY_CLIENT_ID")
     spotify_client_secret: SecretStr | None = _env("SPOTIFY_CLIENT_SECRET")
     spotify_accounts_url: str = Field(
@@ -63,7 +73,28 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", validation_alias=AliasChoices("SENDSONGS_LOG_LEVEL"))
 
-    @field_validator("public_url", "messenger_graph_url", "spotify_accounts_url", "spotify_api_url")
+    @field_validator("public_url")
+    @classmethod
+    def _redirectable(cls, value: str) -> str:
+        """Spotify accepts only https redirect URIs, or http on a loopback IP literal
+        (not `localhost`), since November 2025 (Spotify for Developers, "Redirect URIs")."""
+        parts = urlsplit(value)
+        if parts.scheme == "https" and parts.hostname:
+            return value
+        if parts.scheme == "http" and parts.hostname and _is_loopback_ip(parts.hostname):
+            return value
+        raise ValueError(
+            "must be https://…, or http:// on a loopback IP such as 127.0.0.1 "
+            "(Spotify refuses other redirect URIs, localhost included)"
+        )
+
+    @field_validator(
+        "public_url",
+        "messenger_graph_url",
+        "telegram_api_url",
+        "spotify_accounts_url",
+        "spotify_api_url",
+    )
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
@@ -95,11 +126,33 @@ class Settings(BaseSettings):
             else timedelta(seconds=self.first_check),
         )
 
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The channels whose settings are all set."""
+        return tuple(
+            channel
+            for channel, names in CHANNELS.items()
+            if all(self._value(name) for name in names)
+        )
+
     def require_bot_secrets(self) -> None:
         """Refuse to run the bot without its credentials: one line, naming the variable."""
         missing = [name for name in BOT_SECRETS if not self._value(name)]
         if missing:
             raise ConfigError(f"{', '.join(missing)} must be set (see README, Configuration)")
+        for channel, names in CHANNELS.items():
+            absent = [name for name in names if not self._value(name)]
+            if absent and len(absent) < len(names):
+                raise ConfigError(
+                    f"{', '.join(absent)} must be set too, or none of the {channel} "
+                    "settings (a channel is configured completely or not at all)"
+                )
+        if not self.channels:
+            raise ConfigError(
+                "no chat channel is configured: set MESSENGER_VERIFY_TOKEN, "
+                "MESSENGER_APP_SECRET and MESSENGER_PAGE_ACCESS_TOKEN, and/or "
+                "TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET"
+            )
         key = self._value("SENDSONGS_SECRET_KEY")
         if len(key) < MIN_SECRET_KEY:
             raise ConfigError(
@@ -120,6 +173,13 @@ class Settings(BaseSettings):
         if isinstance(value, SecretStr):
             return value.get_secret_value()
         return value or ""
+
+
+def _is_loopback_ip(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -8,7 +8,9 @@
         │   └── RateLimited          429: wait `retry_after` seconds
         ├── AccessTokenRejected      401: refresh the access token, then retry once
         ├── GrantRevoked             invalid_grant: the person must reconnect
+        ├── AccessRefused            the source will not show this person's history
         ├── NotFound                 the thing asked for does not exist
+        ├── ChannelUnavailable       chat: the operator must act (e.g. a revoked token)
         └── RecipientUnreachable     chat: outside the 24-hour window, blocked, gone
 
 Adapters translate httpx errors and vendor error bodies into these; the service
@@ -58,5 +60,24 @@ class NotFound(ServiceError):
     """The service does not know the thing asked for."""
 
 
+class AccessRefused(ServiceError):
+    """The source refuses this app access to the person's history (e.g. Spotify's
+    development mode admits only the users listed in its dashboard)."""
+
+
+class ChannelUnavailable(ServiceError):
+    """The channel refuses the bot itself (an invalidated Page token, a revoked bot
+    token): nothing is delivered to anyone until the operator acts, so messages
+    are kept, not dropped."""
+
+
 class RecipientUnreachable(ServiceError):
-    """The chat channel will not deliver to this person now."""
+    """The chat channel will not deliver to this person now.
+
+    `explanation` says why, in words a sender can read ("… only lets me write
+    within 24 hours of their last message …"); channels fill it in.
+    """
+
+    def __init__(self, message: str, explanation: str = "") -> None:
+        super().__init__(message)
+        self.explanation = explanation

@@ -1,13 +1,27 @@
-"""The Protocols the service needs from the outside world: store, chat, music, clock."""
+"""The Protocols the service needs from the outside world.
+
+    store roles   People · Shares · Inbox · Outbox · Secrets · Pauses (+ StoreAdmin)
+    chat          ChatChannel, one per channel, routed by an address's channel name
+    music         Catalog (track look-up) · PlayHistory and AccountLink, one per source
+    time          Clock
+
+Every backend (SQLite, DynamoDB, the tests' in-memory one) implements the store
+roles and passes the one contract suite in tests/contract. Adapters translate
+vendor errors into sendsongs.errors; nothing here names a vendor type.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from sendsongs.domain.models import (
+    Address,
+    Choice,
+    Connection,
+    ConnectionStatus,
     Grant,
     IncomingMessage,
     MessageKind,
@@ -28,111 +42,138 @@ class Clock(Protocol):
         ...
 
 
-class ChatChannel(Protocol):
-    """Where people talk to the bot (Messenger today)."""
+# -- chat channels --
 
-    async def send(self, person_id: str, reply: Reply, kind: MessageKind) -> None:
-        """Deliver one message; raises RecipientUnreachable or TransientError."""
+
+class ChatChannel(Protocol):
+    """One chat platform the bot speaks (Messenger, Telegram)."""
+
+    name: str  # the channel part of the addresses it serves, e.g. "messenger"
+
+    async def send(self, to: str, reply: Reply, kind: MessageKind) -> None:
+        """Deliver one message to the channel's id `to`.
+
+        Raises RecipientUnreachable (held until the person writes again; its
+        `explanation` says why in the person's words), RateLimited / TransientError
+        (retry later), ChannelUnavailable (the operator must act, e.g. a revoked
+        token: keep the message) or ServiceError (refused for good).
+        """
         ...
 
-    async def profile_name(self, person_id: str) -> str | None:
+    async def profile_name(self, to: str) -> str | None:
         """The person's display name on the channel, if it will tell."""
         ...
 
 
-class MusicService(Protocol):
-    """Where tracks and play histories come from (Spotify today)."""
+# -- music: one catalog, one history (and maybe one account link) per source --
+
+
+class Catalog(Protocol):
+    """Track look-ups with the app's own credentials (no person involved)."""
+
+    async def track(self, track_id: str) -> Track:
+        """The Spotify track `track_id` (base62); NotFound if there is none."""
+        ...
+
+
+@dataclass(frozen=True)
+class History:
+    """What one history request returned."""
+
+    plays: list[Play]
+
+
+class PlayHistory(Protocol):
+    """A person's finished listens at one source."""
+
+    source: str  # the Connection.source it reads, e.g. "spotify"
+
+    async def plays(self, connection: Connection, since: datetime) -> History:
+        """Finished listens with `played_at >= since`, oldest first, read from the
+        source's recent window (so late arrivals with old timestamps are seen).
+
+        An adapter whose source uses grants refreshes one only when it is expired
+        or refused (once), and stores the new one itself (People.save_grant).
+        Raises GrantRevoked, AccessRefused (the source will not show this history),
+        RateLimited, TransientError.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class LinkedAccount:
+    """The outcome of an account link: the source's stable id for the person and,
+    for OAuth sources, the grant."""
+
+    account: str | None
+    grant: Grant | None = None
+
+
+class AccountLink(Protocol):
+    """Connecting a person's account at a source that needs their consent (OAuth)."""
+
+    source: str
 
     def authorize_url(self, state: str, code_challenge: str) -> str:
         """The consent page a person is sent to (PKCE S256 challenge)."""
         ...
 
-    async def exchange_code(self, code: str, code_verifier: str) -> Grant:
-        """Trade the callback's code for a grant; GrantRevoked if refused."""
-        ...
-
-    async def refresh(self, grant: Grant) -> Grant:
-        """A fresh access token (and the rotated refresh token, if any)."""
-        ...
-
-    async def track(self, track_id: str) -> Track:
-        """Look a track up with app credentials; NotFound if unknown."""
-        ...
-
-    async def recently_played(self, access_token: str, after: datetime | None) -> list[Play]:
-        """Plays strictly after `after`, oldest first; AccessTokenRejected on 401."""
+    async def exchange_code(self, code: str, code_verifier: str) -> LinkedAccount:
+        """Trade the callback's code for a grant, and check with one real call that
+        the history can be read. GrantRevoked if refused; AccessRefused if the
+        account may not be read by this app."""
         ...
 
 
-class Store(Protocol):
-    """Durable state. Every method is one atomic step; implementations must pass
-    tests/contract (in-memory, SQLite, DynamoDB)."""
+# -- store roles --
 
-    async def migrate(self) -> None:
-        """Create or upgrade the schema; idempotent."""
-        ...
 
-    async def ping(self) -> None:
-        """Raise StoreError unless the store is usable."""
-        ...
+class People(Protocol):
+    """People, their channel addresses and their one play-history connection."""
 
-    async def close(self) -> None: ...
-
-    # -- inbox: incoming chat messages, durable before the webhook answers --
-    async def add_incoming(self, message: IncomingMessage) -> bool:
-        """Store a message; False if its id was taken before (a redelivery)."""
-        ...
-
-    async def claim_incoming(
-        self, now: datetime, lease_until: datetime, limit: int
-    ) -> list[IncomingMessage]:
-        """Unfinished messages not leased at `now`, oldest first, leased until `lease_until`."""
-        ...
-
-    async def finish_incoming(self, message_id: str) -> None:
-        """Mark a message handled; it is never claimed again."""
-        ...
-
-    # -- people and their grants --
-    async def save_person(self, person: Person, grant: Grant) -> None:
-        """Insert or replace a person and their grant (clears needs_reconnect)."""
+    async def save_person(self, person: Person, address: Address) -> None:
+        """Insert or update a person and tie `address` to them (moving it, if it
+        belonged to someone else)."""
         ...
 
     async def get_person(self, person_id: str) -> Person | None: ...
+
+    async def person_at(self, address: Address) -> Person | None:
+        """Who is reached at this address, if anyone."""
+        ...
+
+    async def address_of(self, person_id: str) -> Address | None:
+        """Where to reach the person: the address they used last."""
+        ...
 
     async def find_people(self, name: str) -> list[Person]:
         """People whose name equals `name` ignoring case, oldest registration first."""
         ...
 
-    async def get_grant(self, person_id: str) -> Grant | None: ...
-
-    async def save_grant(self, person_id: str, grant: Grant) -> None: ...
-
-    async def mark_needs_reconnect(self, person_id: str) -> None: ...
-
-    # -- single-use secrets of the sign-up flows --
-    async def save_pending_link(self, link: PendingLink) -> None: ...
-
-    async def take_pending_link(self, state: str, now: datetime) -> PendingLink | None:
-        """Remove and return the link if it exists and has not expired."""
+    async def save_connection(self, connection: Connection) -> None:
+        """Insert or replace the person's connection (a person has exactly one)."""
         ...
 
-    async def save_signup_code(self, code: str, grant: Grant, expires_at: datetime) -> None: ...
+    async def get_connection(self, person_id: str) -> Connection | None: ...
 
-    async def take_signup_code(self, code: str, now: datetime) -> Grant | None:
-        """Remove and return the grant if the code exists and has not expired."""
+    async def connection_of_account(self, source: str, account: str) -> Connection | None:
+        """The connection that holds this account at this source, if any."""
         ...
 
-    async def purge(self, handled_before: datetime, now: datetime) -> int:
-        """Drop inbox messages handled and received before `handled_before` (past any
-        redelivery) and sign-up links and codes expired at `now`; returns how many."""
+    async def save_grant(self, person_id: str, grant: Grant) -> None:
+        """Replace the grant of the person's connection (a refresh, a rotation)."""
         ...
 
-    # -- shares and the per-recipient check schedule --
+    async def set_connection_status(self, person_id: str, status: ConnectionStatus) -> None: ...
+
+
+class Shares(Protocol):
+    """Shares and the per-recipient check schedule."""
+
     async def add_share(self, share: Share) -> None:
-        """Save a pending share; the recipient's next check becomes the earlier of
-        its current one and the share's. A new check's cursor starts just before
-        `shared_at`."""
+        """Save a pending share (nothing, if its id exists). The recipient's next
+        check becomes the earlier of its current one and the share's, and the
+        check's version is bumped, so a check in flight cannot forget it."""
         ...
 
     async def get_share(self, share_id: str) -> Share | None: ...
@@ -155,20 +196,43 @@ class Store(Protocol):
         self,
         check: RecipientCheck,
         shares: Sequence[Share],
-        cursor: datetime | None,
+        next_check_at: datetime | None,
         outgoing: Sequence[Outgoing] = (),
     ) -> bool:
-        """Save the updated shares, the new cursor and the notifications they cause,
-        then set the recipient's next check to the earliest `next_check_at` among
-        all their pending shares (none left: the check is removed). False, and
-        nothing written, if the claim was lost to another worker."""
+        """One atomic step: save the updated shares and the notifications they
+        cause, and schedule the recipient's next check at `next_check_at` (None:
+        nothing left to check). If shares were added since the claim (the version
+        moved), their own next checks are honoured too. False, and nothing
+        written, if the claim was lost to another worker or already spent."""
         ...
 
     async def next_check_at(self, recipient_id: str) -> datetime | None:
         """When the recipient's next check is due (None: no check scheduled)."""
         ...
 
-    # -- outbox: notifications delivered after the change that caused them --
+
+class Inbox(Protocol):
+    """Incoming chat messages, durable before the webhook answers."""
+
+    async def add_incoming(self, messages: Sequence[IncomingMessage]) -> int:
+        """Store messages in one step; returns how many were new (a message
+        whose id was taken before is a redelivery and is dropped)."""
+        ...
+
+    async def claim_incoming(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> list[IncomingMessage]:
+        """Unfinished messages not leased at `now`, oldest first, leased until `lease_until`."""
+        ...
+
+    async def finish_incoming(self, message_id: str) -> None:
+        """Mark a message handled; it is never claimed again."""
+        ...
+
+
+class Outbox(Protocol):
+    """Messages to deliver after the change that caused them."""
+
     async def add_outgoing(self, messages: Sequence[Outgoing]) -> None: ...
 
     async def claim_outgoing(
@@ -181,20 +245,93 @@ class Store(Protocol):
         """The message was delivered (or can never be): drop it."""
         ...
 
-    async def hold_outgoing(self, message_id: str) -> None:
-        """Keep the message until its person writes to us again (24-hour window)."""
+    async def retry_outgoing(self, message_id: str, not_before: datetime) -> None:
+        """Deliver again no earlier than `not_before` (a passing failure)."""
         ...
 
-    async def release_held(self, person_id: str) -> int:
-        """Make the person's held messages deliverable again; returns how many."""
+    async def hold_outgoing(self, message_id: str) -> None:
+        """Keep the message until its address writes to us again."""
         ...
+
+    async def release_held(self, address: Address) -> int:
+        """Make the address's held messages deliverable again; returns how many."""
+        ...
+
+
+class Secrets(Protocol):
+    """Single-use secrets: OAuth states, sign-up codes, button choices."""
+
+    async def save_pending_link(self, link: PendingLink) -> None: ...
+
+    async def take_pending_link(self, state: str, now: datetime) -> PendingLink | None:
+        """Remove and return the link if it exists and has not expired."""
+        ...
+
+    async def save_signup_code(
+        self, code: str, account: LinkedAccount, expires_at: datetime
+    ) -> None: ...
+
+    async def take_signup_code(self, code: str, now: datetime) -> LinkedAccount | None:
+        """Remove and return the account if the code exists and has not expired."""
+        ...
+
+    async def save_choice(self, choice: Choice) -> None: ...
+
+    async def take_choice(self, token: str, now: datetime) -> Choice | None:
+        """Remove and return the choice if it exists and has not expired."""
+        ...
+
+
+class Pauses(Protocol):
+    """App-wide pauses a source asked for (rate limits), seen by every worker."""
+
+    async def pause(self, source: str, until: datetime) -> None:
+        """Pause calls to `source` until `until` (a later pause wins)."""
+        ...
+
+    async def paused_until(self, source: str) -> datetime | None: ...
+
+
+class StoreAdmin(Protocol):
+    """The store as a whole: schema, health, housekeeping, shutdown."""
+
+    async def migrate(self) -> None:
+        """Create or upgrade the schema; idempotent."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise StoreError unless the store is usable."""
+        ...
+
+    async def purge(self, handled_before: datetime, now: datetime) -> None:
+        """Drop handled inbox messages received before `handled_before` (past any
+        redelivery) and secrets expired at `now`. Best effort: a backend may leave
+        this to its own expiry (DynamoDB TTL)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Stores:
+    """The store roles of one backend."""
+
+    people: People
+    shares: Shares
+    inbox: Inbox
+    outbox: Outbox
+    secrets: Secrets
+    pauses: Pauses
+    admin: StoreAdmin
 
 
 @dataclass(frozen=True)
 class Ports:
     """The outside world as the service sees it."""
 
-    store: Store
-    chat: ChatChannel
-    music: MusicService
+    stores: Stores
+    channels: Mapping[str, ChatChannel]  # by channel name
+    catalog: Catalog
+    histories: Mapping[str, PlayHistory]  # by source name
+    account_links: Mapping[str, AccountLink]  # by source name, OAuth sources only
     clock: Clock

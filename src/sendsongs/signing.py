@@ -3,33 +3,51 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 
 from sendsongs.errors import SendSongsError
+from sendsongs.ports import Clock
 
 
 class InvalidLink(SendSongsError):
     """A link or state that is forged, expired or already used."""
 
 
+class _ClockSigner(TimestampSigner):
+    """Timestamps from our Clock, so expiry follows the same time as everything else."""
+
+    def __init__(self, *args: Any, clock: Clock, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clock = clock
+
+    def get_timestamp(self) -> int:
+        return int(self._clock.now().timestamp())
+
+
 class Signer:
     """One serializer per purpose (salt), so a chat-link token can never pass as a
     `state` and the other way round."""
 
-    def __init__(self, secret_key: str) -> None:
-        self._login = URLSafeTimedSerializer(secret_key, salt="sendsongs.login-link")
-        self._state = URLSafeTimedSerializer(secret_key, salt="sendsongs.oauth-state")
+    def __init__(self, secret_key: str, clock: Clock) -> None:
+        def serializer(salt: str) -> URLSafeTimedSerializer:
+            return URLSafeTimedSerializer(
+                secret_key, salt=salt, signer=_ClockSigner, signer_kwargs={"clock": clock}
+            )
 
-    def login_token(self, person_id: str, name: str) -> str:
-        return self._login.dumps([person_id, name])
+        self._login = serializer("sendsongs.login-link")
+        self._state = serializer("sendsongs.oauth-state")
+
+    def login_token(self, address: str, name: str) -> str:
+        return self._login.dumps([address, name])
 
     def read_login_token(self, token: str, max_age: timedelta) -> tuple[str, str]:
         try:
-            person_id, name = self._login.loads(token, max_age=int(max_age.total_seconds()))
+            address, name = self._login.loads(token, max_age=int(max_age.total_seconds()))
         except (BadData, ValueError, TypeError):
             raise InvalidLink("this sign-up link is invalid or has expired") from None
-        return str(person_id), str(name)
+        return str(address), str(name)
 
     def state(self, nonce: str) -> str:
         return self._state.dumps(nonce)

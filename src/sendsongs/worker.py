@@ -60,16 +60,15 @@ class Worker:
 
     async def _inbox_once(self) -> float | None:
         self._inbox.clear()
-        while await self._service.process_inbox():
+        while await self._service.conversation.process_inbox():
             if self._stopping.is_set():
                 break
         return None
 
     async def _checks_once(self) -> float | None:
+        # A source's rate-limit pause is kept in the store and honoured per check,
+        # so every worker (and Lambda) sees it; here only the polling rhythm.
         sweep = await self._service.checks.run_due()
-        if sweep.backoff:
-            log.info("checks_paused", seconds=sweep.backoff)
-            return sweep.backoff  # the music service asked every caller to slow down
         return 0.0 if sweep.checked else None  # more may be due right away
 
     async def _outbox_once(self) -> float | None:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import time
 
 from tests.e2e.harness import Bot, Sandbox
-from tests.e2e.test_journey import ALICE, BOB, TRACK, people, register_in_chat, register_with_code
+from tests.e2e.test_journey import (
+    ALICE,
+    BOB,
+    TRACK,
+    link_in,
+    people,
+    register_in_chat,
+    register_with_code,
+)
 
 HISTORY = "/v1/me/player/recently-played"
 
@@ -62,7 +70,8 @@ def test_revoked_spotify_access_asks_the_friend_to_reconnect(bot: Bot, sandbox: 
     sandbox.post("/_sandbox/spotify/users/bob.spotify/revoke")
     sandbox.post("/_sandbox/spotify/expire-tokens")
     sandbox.say(ALICE, f'send_song name:"Bob Jones" spotify:track:{TRACK}')
-    sandbox.wait_for_message(BOB, "Send register to reconnect", timeout=15)
+    notice = sandbox.wait_for_message(BOB, "Reconnect with this link", timeout=15)
+    assert bot.http.get(link_in(notice)).status_code == 302  # one tap back to Spotify
     calls = sandbox.calls(f"GET {HISTORY}")
     time.sleep(3)  # three fast intervals
     assert sandbox.calls(f"GET {HISTORY}") == calls  # no calls with a dead grant

@@ -1,4 +1,8 @@
-"""The service over fakes: a chat that records, a music service with scripted plays."""
+"""The service over fakes: a chat that records, a music source with scripted plays.
+
+Tests name people by their Messenger PSIDs ("psid-alice"); `world.store` answers
+with those names, translating to the service's own person ids.
+"""
 
 from __future__ import annotations
 
@@ -10,22 +14,26 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from sendsongs.domain.models import (
+    Address,
+    Connection,
     Grant,
     IncomingMessage,
     MessageKind,
+    Person,
     Play,
+    RecipientCheck,
     Reply,
+    Share,
     Track,
 )
 from sendsongs.domain.schedule import Schedule
 from sendsongs.errors import (
-    AccessTokenRejected,
     GrantRevoked,
     NotFound,
     RecipientUnreachable,
     ServiceError,
 )
-from sendsongs.ports import Ports
+from sendsongs.ports import History, LinkedAccount, Ports
 from sendsongs.service import Service
 from sendsongs.signing import Signer
 from tests.fakes import FakeClock, MemoryStore
@@ -58,9 +66,17 @@ TRACKS = {
 }
 
 
+CHANNEL = "messenger"
+WINDOW = "Messenger lets me write to people only within 24 hours of their last message"
+
+
+def at(psid: str) -> Address:
+    return Address(CHANNEL, psid)
+
+
 @dataclass
 class Sent:
-    person_id: str
+    person_id: str  # the PSID it went to
     reply: Reply
     kind: MessageKind
 
@@ -71,14 +87,18 @@ class RecordingChat:
     sent: list[Sent] = field(default_factory=list)
     profiles: dict[str, str] = field(default_factory=dict)
     unreachable: set[str] = field(default_factory=set)
+    failing: list[Exception] = field(default_factory=list)  # raised by the next sends
+    name: str = CHANNEL
 
-    async def send(self, person_id: str, reply: Reply, kind: MessageKind) -> None:
-        if person_id in self.unreachable:
-            raise RecipientUnreachable("outside the 24-hour window")
-        self.sent.append(Sent(person_id, reply, kind))
+    async def send(self, to: str, reply: Reply, kind: MessageKind) -> None:
+        if self.failing:
+            raise self.failing.pop(0)
+        if to in self.unreachable:
+            raise RecipientUnreachable("outside the 24-hour window", WINDOW)
+        self.sent.append(Sent(to, reply, kind))
 
-    async def profile_name(self, person_id: str) -> str | None:
-        return self.profiles.get(person_id)
+    async def profile_name(self, to: str) -> str | None:
+        return self.profiles.get(to)
 
     def texts(self, person_id: str) -> list[str]:
         return [s.reply.text for s in self.sent if s.person_id == person_id]
@@ -89,16 +109,17 @@ class RecordingChat:
 
 @dataclass
 class ScriptedMusic:
-    """Plays per access token's owner; counts calls as Spotify would bill them."""
+    """Catalog, account link and play history of one source, with plays per account
+    (the owner's PSID doubles as their account id); counts history calls."""
 
     clock: FakeClock
-    plays: dict[str, list[Play]] = field(default_factory=dict)
+    listens: dict[str, list[Play]] = field(default_factory=dict)
     codes: dict[str, str] = field(default_factory=dict)  # code -> owner
-    owners: dict[str, str] = field(default_factory=dict)  # access token -> owner
     revoked: set[str] = field(default_factory=set)
-    history_calls: list[tuple[str, datetime | None]] = field(default_factory=list)
-    refreshes: int = 0
+    history_calls: list[tuple[str, datetime]] = field(default_factory=list)
     fail_history: list[Exception] = field(default_factory=list)
+    in_flight: list[object] = field(default_factory=list)  # awaited during a history call
+    source: str = "spotify"
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     def authorize_url(self, state: str, code_challenge: str) -> str:
@@ -111,43 +132,34 @@ class ScriptedMusic:
         self.codes[code] = owner
         return state, code
 
-    def _grant(self, owner: str) -> Grant:
-        access = f"access-{owner}-{next(self._ids)}"
-        self.owners[access] = owner
-        return Grant(
-            access, f"refresh-{owner}-{next(self._ids)}", self.clock.now() + timedelta(hours=1)
-        )
-
-    async def exchange_code(self, code: str, code_verifier: str) -> Grant:
+    async def exchange_code(self, code: str, code_verifier: str) -> LinkedAccount:
         owner = self.codes.pop(code, None)
         if owner is None:
             raise GrantRevoked("invalid_grant")
-        return self._grant(owner)
-
-    async def refresh(self, grant: Grant) -> Grant:
-        owner = grant.refresh_token.removeprefix("refresh-").rsplit("-", 1)[0]
-        if owner in self.revoked:
-            raise GrantRevoked("invalid_grant")
-        self.refreshes += 1
-        return self._grant(owner)
+        now = self.clock.now()
+        grant = Grant(f"access-{owner}", f"refresh-{owner}", now + timedelta(hours=1), now)
+        return LinkedAccount(account=owner, grant=grant)
 
     async def track(self, track_id: str) -> Track:
         if track_id not in TRACKS:
             raise NotFound(track_id)
         return TRACKS[track_id]
 
-    async def recently_played(self, access_token: str, after: datetime | None) -> list[Play]:
-        owner = self.owners[access_token]
-        self.history_calls.append((owner, after))
+    async def plays(self, connection: Connection, since: datetime) -> History:
+        owner = connection.account or ""
+        self.history_calls.append((owner, since))
+        for hook in list(self.in_flight):
+            await hook()  # type: ignore[operator]
         if self.fail_history:
             raise self.fail_history.pop(0)
         if owner in self.revoked:
-            raise AccessTokenRejected("revoked")
-        return [p for p in self.plays.get(owner, []) if after is None or p.played_at > after]
+            raise GrantRevoked("revoked")
+        return History([p for p in self.listens.get(owner, []) if p.played_at >= since])
 
     def play(self, owner: str, track_id: str, at: datetime) -> None:
         track = TRACKS[track_id]
-        self.plays.setdefault(owner, []).append(Play(track.uri, at, track.isrc))
+        play = Play(at, track.uri, track.isrc, track.duration_ms)
+        self.listens.setdefault(owner, []).append(play)
 
 
 SCHEDULE = Schedule(
@@ -158,34 +170,73 @@ SCHEDULE = Schedule(
 )
 
 
+class StoreByPsid:
+    """The in-memory store, with people named by PSID as the tests write them."""
+
+    def __init__(self, memory: MemoryStore) -> None:
+        self.memory = memory
+
+    async def id_of(self, psid: str) -> str:
+        person = await self.memory.person_at(at(psid))
+        return person.id if person else f"unknown:{psid}"
+
+    async def get_person(self, psid: str) -> Person | None:
+        return await self.memory.person_at(at(psid))
+
+    async def get_connection(self, psid: str) -> Connection | None:
+        return await self.memory.get_connection(await self.id_of(psid))
+
+    async def get_grant(self, psid: str) -> Grant | None:
+        connection = await self.get_connection(psid)
+        return connection.grant if connection else None
+
+    async def pending_shares(self, psid: str) -> list[Share]:
+        return await self.memory.pending_shares(await self.id_of(psid))
+
+    async def shares_sent_by(self, psid: str, limit: int) -> list[Share]:
+        return await self.memory.shares_sent_by(await self.id_of(psid), limit)
+
+    async def next_check_at(self, psid: str) -> datetime | None:
+        return await self.memory.next_check_at(await self.id_of(psid))
+
+    async def claim_due_checks(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> list[RecipientCheck]:
+        return await self.memory.claim_due_checks(now, lease_until, limit)
+
+
 @dataclass
 class World:
     service: Service
-    store: MemoryStore
+    memory: MemoryStore
     chat: RecordingChat
     music: ScriptedMusic
     clock: FakeClock
     _mids: itertools.count[int] = field(default_factory=itertools.count)
 
+    @property
+    def store(self) -> StoreByPsid:
+        return StoreByPsid(self.memory)
+
     async def say(self, person_id: str, text: str = "", payload: str | None = None) -> None:
         """A person writes to the Page; the bot handles it as the worker would."""
         message = IncomingMessage(
-            id=f"mid.{next(self._mids)}",
-            sender_id=person_id,
+            id=f"{CHANNEL}:mid.{next(self._mids)}",
+            sender=at(person_id),
             received_at=self.clock.now(),
             text=text,
             payload=payload,
         )
-        assert await self.service.accept([message]) == 1
-        await self.service.process_inbox()
+        assert await self.service.conversation.accept([message]) == 1
+        await self.service.conversation.process_inbox()
 
     async def register(self, person_id: str, name: str) -> None:
         await self.say(person_id, f'register name:"{name}"')
         link = self.chat.last(person_id).text.split("\n")[1]
         token = parse_qs(urlparse(link).query)["t"][0]
-        url = await self.service.login.start(token)
+        url = await self.service.registration.start(token)
         state, code = self.music.approve(url, owner=person_id)
-        await self.service.login.finish(state, code, None)
+        await self.service.registration.finish(state, code, None)
 
     async def tick(self, seconds: float) -> None:
         """Let time pass and run every check that comes due, as the worker would."""
@@ -197,14 +248,21 @@ class World:
 @pytest.fixture
 def world() -> World:
     clock = FakeClock()
-    store, chat, music = MemoryStore(), RecordingChat(clock), ScriptedMusic(clock)
+    memory, chat, music = MemoryStore(), RecordingChat(clock), ScriptedMusic(clock)
     service = Service(
-        Ports(store=store, chat=chat, music=music, clock=clock),
+        Ports(
+            stores=memory.roles(),
+            channels={CHANNEL: chat},
+            catalog=music,
+            histories={"spotify": music},
+            account_links={"spotify": music},
+            clock=clock,
+        ),
         schedule=SCHEDULE,
-        signer=Signer("a-test-secret-key-of-some-length"),
+        signer=Signer("a-test-secret-key-of-some-length", clock),
         public_url="https://bot.example",
     )
-    return World(service, store, chat, music, clock)
+    return World(service, memory, chat, music, clock)
 
 
 __all__ = ["TRACKS", "ServiceError", "World"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.service.conftest import World
+from tests.service.conftest import WINDOW, World
 
 ALICE, BOB = "psid-alice", "psid-bob"
 
@@ -15,8 +15,8 @@ async def test_message_outside_the_window_waits_until_the_person_writes(world: W
     world.chat.unreachable.add(BOB)
     await world.say(ALICE, 'send_song name:"Bob" post:"yes!" spotify:track:46X0dXeliHXD73sxexJx7d')
     assert not any("Alice:" in t for t in world.chat.texts(BOB))
-    assert world.chat.last(ALICE).text.startswith("Saved Happy Now by Zedd, Elley Duhé for Bob.")
-    assert "as soon as they write to me again" in world.chat.last(ALICE).text
+    assert world.chat.last(ALICE).text.startswith("Saved Happy Now by Zedd, Elley Duhé for Bob")
+    assert WINDOW in world.chat.last(ALICE).text  # the channel's own reason, told truthfully
     assert await world.service.delivery.deliver_outbox() == 0  # still held
     world.chat.unreachable.discard(BOB)
     await world.say(BOB, "help")
@@ -51,6 +51,32 @@ async def test_a_message_refused_for_good_is_dropped_not_retried_forever(world: 
 
 async def test_housekeeping_forgets_old_handled_messages(world: World) -> None:
     await world.say(ALICE, "help")
-    assert await world.service.housekeeping() == 0
+    await world.service.housekeeping()
+    assert len(world.memory.inbox) == 1  # still needed to drop a redelivery
     world.clock.advance(8 * 86400)
-    assert await world.service.housekeeping() == 1
+    await world.service.housekeeping()
+    assert world.memory.inbox == {}
+
+
+async def test_a_passing_send_failure_is_kept_and_retried_not_dropped(world: World) -> None:
+    from sendsongs.errors import TransientError
+
+    world.chat.failing.append(TransientError("503"))
+    await world.say(ALICE, "help")
+    assert world.chat.texts(ALICE) == []
+    assert await world.service.delivery.deliver_outbox() == 0  # not before its retry time
+    world.clock.advance(600)
+    assert await world.service.delivery.deliver_outbox() == 1
+    assert "Send Songs tells you" in world.chat.last(ALICE).text
+
+
+async def test_an_outbox_retry_failing_again_is_kept_again(world: World) -> None:
+    from sendsongs.errors import ChannelUnavailable
+
+    world.chat.failing.append(ChannelUnavailable("(#190) token invalidated"))
+    await world.say(ALICE, "help")
+    world.clock.advance(600)
+    world.chat.failing.append(ChannelUnavailable("(#190) token invalidated"))
+    assert await world.service.delivery.deliver_outbox() == 0
+    world.clock.advance(1200)
+    assert await world.service.delivery.deliver_outbox() == 1

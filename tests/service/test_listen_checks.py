@@ -1,4 +1,4 @@
-"""Listen detection as DESIGN.md §5 promises it."""
+"""Listen detection as docs/how-it-works.md promises it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from sendsongs.domain.models import ShareStatus
+from sendsongs.domain.models import ConnectionStatus, ShareStatus
 from sendsongs.errors import RateLimited, TransientError
 from tests.service.conftest import World
 
@@ -95,53 +95,99 @@ async def test_fast_then_slow_interval_then_expiry(friends: World) -> None:
     assert await friends.store.next_check_at(BOB) is None
 
 
-async def test_cursor_moves_forward_and_is_sent_as_after(friends: World) -> None:
+async def test_each_check_reads_the_window_since_the_earliest_pending_share(
+    friends: World,
+) -> None:
     await share(friends)
     shared_at = friends.clock.now()
     friends.music.play(BOB, BLINDING, shared_at + timedelta(seconds=60))
     await friends.tick(207)
     await friends.tick(300)
-    (_, first_after), (_, second_after) = friends.music.history_calls
-    assert first_after == shared_at - timedelta(milliseconds=1)
-    assert second_after == shared_at + timedelta(seconds=60)
+    assert [since for _, since in friends.music.history_calls] == [shared_at, shared_at]
 
 
-async def test_tokens_refresh_only_when_expired_and_rotation_is_stored(friends: World) -> None:
+async def test_a_play_that_reaches_the_history_late_still_counts(friends: World) -> None:
+    """Offline listening: the play shows up after newer ones, with its old time."""
     await share(friends)
-    await friends.tick(207)
+    played_offline = friends.clock.now() + timedelta(seconds=10)
+    friends.music.play(BOB, BLINDING, played_offline + timedelta(seconds=3))
+    await friends.tick(207)  # sees only the newer play of another song
+    friends.music.play(BOB, HAPPY, played_offline)  # arrives late, with its real time
     await friends.tick(300)
-    assert friends.music.refreshes == 0
-    before = await friends.store.get_grant(BOB)
-    await friends.tick(3600)
-    assert friends.music.refreshes == 1
-    after = await friends.store.get_grant(BOB)
-    assert before is not None and after is not None
-    assert after.refresh_token != before.refresh_token
+    assert "Bob listened to Happy Now by Zedd, Elley Duhé!" in friends.chat.texts(ALICE)
+
+
+async def test_a_share_added_while_its_recipients_check_is_in_flight_is_not_skipped(
+    friends: World,
+) -> None:
+    await share(friends, BLINDING)
+    second_shared: list[object] = []
+
+    async def alice_shares_again() -> None:
+        if not second_shared:  # once, while the first history request is in flight
+            second_shared.append(True)
+            await share(friends, HAPPY)
+            friends.music.play(BOB, HAPPY, friends.clock.now() + timedelta(seconds=1))
+
+    friends.music.in_flight.append(alice_shares_again)
+    await friends.tick(200)
+    friends.music.in_flight.clear()
+    await friends.tick(300)
+    assert "Bob listened to Happy Now by Zedd, Elley Duhé!" in friends.chat.texts(ALICE)
+    [still_pending] = await friends.store.pending_shares(BOB)
+    assert still_pending.track.name == "Blinding Lights"
 
 
 async def test_revoked_grant_marks_reconnect_and_tells_the_person(friends: World) -> None:
     await share(friends)
     friends.music.revoked.add(BOB)
     await friends.tick(207)
-    person = await friends.store.get_person(BOB)
-    assert person is not None and person.needs_reconnect
-    assert any("Send register to reconnect" in t for t in friends.chat.texts(BOB))
+    connection = await friends.store.get_connection(BOB)
+    assert connection is not None and connection.status is ConnectionStatus.REVOKED
+    [notice] = [t for t in friends.chat.texts(BOB) if "Reconnect with this link" in t]
+    assert "https://bot.example/spotify/login?t=" in notice
     calls = len(friends.music.history_calls)
     await friends.tick(300)
     assert len(friends.music.history_calls) == calls  # no more calls with a dead grant
     friends.clock.advance(7 * 86400)
     await friends.tick(0)
-    assert any("expired" in t for t in friends.chat.texts(ALICE))
+    assert any("couldn't read Bob's play history" in t for t in friends.chat.texts(ALICE))
+    assert not any("didn't listen" in t for t in friends.chat.texts(ALICE))
 
 
-async def test_rate_limit_reschedules_after_retry_after(friends: World) -> None:
+@pytest.mark.parametrize("retry_after", [0.0, 120.0])
+async def test_a_rate_limit_never_makes_checks_more_frequent(
+    friends: World, retry_after: float
+) -> None:
     await share(friends)
-    friends.music.fail_history.append(RateLimited(120))
-    friends.clock.advance(207)
-    sweep = await friends.service.checks.run_due()
-    assert sweep.backoff == 120
+    friends.music.fail_history.append(RateLimited(retry_after))
+    await friends.tick(207)
     [pending] = await friends.store.pending_shares(BOB)
-    assert pending.next_check_at == friends.clock.now() + timedelta(seconds=120)
+    assert pending.next_check_at >= friends.clock.now() + timedelta(minutes=5)
+    paused = await friends.memory.paused_until("spotify")
+    assert paused is not None and paused >= friends.clock.now() + timedelta(seconds=30)
+
+
+async def test_a_rate_limit_pauses_the_source_for_every_recipient(friends: World) -> None:
+    await friends.register("psid-carol", "Carol")
+    await share(friends)
+    await friends.say(ALICE, f'send_song name:"Carol" spotify:track:{BLINDING}')
+    friends.music.fail_history.append(RateLimited(3600))
+    await friends.tick(207)  # Carol's check (200 s) hit the limit; Bob's is due now
+    assert len(friends.music.history_calls) == 1  # Bob's check waits for the pause
+
+
+async def test_a_share_expires_on_time_while_the_source_keeps_failing(friends: World) -> None:
+    await share(friends)
+    friends.music.fail_history.extend(TransientError("502") for _ in range(1000))
+    await friends.tick(207)
+    for _ in range(7 * 24):
+        await friends.tick(3600)
+    [expired] = await friends.store.shares_sent_by(ALICE, 1)
+    assert expired.status is ShareStatus.EXPIRED
+    assert expired.settled_at is not None
+    assert expired.settled_at - expired.shared_at <= timedelta(days=7, hours=1)
+    assert any("couldn't read Bob's play history" in t for t in friends.chat.texts(ALICE))
 
 
 async def test_transient_failure_is_retried_and_loses_nothing(friends: World) -> None:
@@ -150,7 +196,7 @@ async def test_transient_failure_is_retried_and_loses_nothing(friends: World) ->
     friends.music.fail_history.append(TransientError("502"))
     await friends.tick(207)
     assert not any("Bob listened" in t for t in friends.chat.texts(ALICE))
-    await friends.tick(30)
+    await friends.tick(300)
     assert any("Bob listened" in t for t in friends.chat.texts(ALICE))
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
-from sendsongs.login import Connected, LoginFailed, SignupCode
+import pytest
+
+from sendsongs.service.registration import Connected, LoginFailed, SignupCode
 from sendsongs.signing import InvalidLink
 from tests.service.conftest import World
 
@@ -38,37 +40,37 @@ async def test_chat_flow_links_the_person_and_confirms_in_chat(world: World) -> 
 
 
 async def test_state_is_single_use(world: World) -> None:
-    url = await world.service.login.start(None)
+    url = await world.service.registration.start(None)
     state, code = world.music.approve(url, owner="x")
-    assert isinstance(await world.service.login.finish(state, code, None), SignupCode)
-    again = await world.service.login.finish(state, code, None)
+    assert isinstance(await world.service.registration.finish(state, code, None), SignupCode)
+    again = await world.service.registration.finish(state, code, None)
     assert isinstance(again, LoginFailed) and "already used" in again.reason
 
 
 async def test_forged_state_is_refused(world: World) -> None:
-    result = await world.service.login.finish("forged", "code", None)
+    result = await world.service.registration.finish("forged", "code", None)
     assert isinstance(result, LoginFailed)
 
 
 async def test_tampered_chat_token_is_refused(world: World) -> None:
     try:
-        await world.service.login.start("not-a-token")
+        await world.service.registration.start("not-a-token")
     except InvalidLink:
         return
     raise AssertionError("a forged token must not start a login")
 
 
 async def test_denied_consent_connects_nothing(world: World) -> None:
-    url = await world.service.login.start(None)
+    url = await world.service.registration.start(None)
     state = parse_qs(urlparse(url).query)["state"][0]
-    result = await world.service.login.finish(state, None, "access_denied")
+    result = await world.service.registration.finish(state, None, "access_denied")
     assert isinstance(result, LoginFailed) and "not granted" in result.reason
 
 
 async def test_page_flow_code_completes_sign_up_once(world: World) -> None:
-    url = await world.service.login.start(None)
+    url = await world.service.registration.start(None)
     state, code = world.music.approve(url, owner=ALICE)
-    result = await world.service.login.finish(state, code, None)
+    result = await world.service.registration.finish(state, code, None)
     assert isinstance(result, SignupCode) and len(result.code) >= 16
     assert result.command == f'register code:"{result.code}" name:"Your Name"'
     await world.say(ALICE, f'register code:"{result.code}" name:"Alice Liddell"')
@@ -79,9 +81,9 @@ async def test_page_flow_code_completes_sign_up_once(world: World) -> None:
 
 
 async def test_page_flow_code_expires_after_15_minutes(world: World) -> None:
-    url = await world.service.login.start(None)
+    url = await world.service.registration.start(None)
     state, code = world.music.approve(url, owner=ALICE)
-    result = await world.service.login.finish(state, code, None)
+    result = await world.service.registration.finish(state, code, None)
     assert isinstance(result, SignupCode)
     world.clock.advance(15 * 60 + 1)
     await world.say(ALICE, f'register code:"{result.code}" name:"Alice"')
@@ -102,6 +104,38 @@ async def test_registering_again_keeps_the_person_and_says_reconnected(world: Wo
 async def test_connected_result_names_the_person(world: World) -> None:
     await world.say(ALICE, 'register name:"Alice"')
     link = world.chat.last(ALICE).text.split("\n")[1]
-    url = await world.service.login.start(parse_qs(urlparse(link).query)["t"][0])
+    url = await world.service.registration.start(parse_qs(urlparse(link).query)["t"][0])
     state, code = world.music.approve(url, owner=ALICE)
-    assert await world.service.login.finish(state, code, None) == Connected("Alice")
+    assert await world.service.registration.finish(state, code, None) == Connected("Alice")
+
+
+async def test_the_chat_link_expires_when_the_reply_says(world: World) -> None:
+    await world.say(ALICE, 'register name:"Alice"')
+    reply = world.chat.last(ALICE).text
+    assert "valid 30 minutes" in reply
+    token = parse_qs(urlparse(reply.split("\n")[1]).query)["t"][0]
+    world.clock.advance(29 * 60)
+    await world.service.registration.start(token)  # still good
+    world.clock.advance(2 * 60)
+    with pytest.raises(InvalidLink):
+        await world.service.registration.start(token)
+
+
+async def test_people_get_their_own_ids_not_the_channels(world: World) -> None:
+    await world.register(ALICE, "Alice")
+    person = await world.store.get_person(ALICE)
+    assert person is not None and ALICE not in person.id
+    connection = await world.store.get_connection(ALICE)
+    assert connection is not None and connection.source == "spotify"
+    assert connection.account == ALICE  # the source's account id, kept to refuse doubles
+
+
+async def test_one_account_cannot_be_linked_to_two_people(world: World) -> None:
+    await world.register(ALICE, "Alice")
+    await world.say("psid-bob", 'register name:"Bob"')
+    link = world.chat.last("psid-bob").text.split("\n")[1]
+    url = await world.service.registration.start(parse_qs(urlparse(link).query)["t"][0])
+    state, code = world.music.approve(url, owner=ALICE)  # Alice's account, in Bob's chat
+    result = await world.service.registration.finish(state, code, None)
+    assert isinstance(result, LoginFailed) and "already connected" in result.reason
+    assert await world.store.get_person("psid-bob") is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sendsongs.domain.models import MessageKind
-from tests.service.conftest import World
+from tests.service.conftest import World, at
 
 ALICE, BOB, BOB2 = "psid-alice", "psid-bob", "psid-bob2"
 LINK = "https://open.spotify.com/track/46X0dXeliHXD73sxexJx7d?si=abc"
@@ -29,7 +29,7 @@ async def test_share_delivers_link_with_pre_note_and_confirms(friends: World) ->
         "Sent Happy Now by Zedd, Elley Duhé to Bob Jones."
     )
     [share] = await friends.store.pending_shares(BOB)
-    assert share.sender_id == ALICE and share.pre == "You need this"
+    assert share.sender_id == await friends.store.id_of(ALICE) and share.pre == "You need this"
 
 
 async def test_the_seed_event_text_is_understood(friends: World) -> None:
@@ -95,26 +95,43 @@ async def test_namesakes_get_a_question_with_quick_replies(friends: World) -> No
     assert await friends.store.pending_shares(BOB) == []
 
 
-async def test_a_forged_pick_payload_cannot_reach_someone_else(friends: World) -> None:
-    payload = (
-        'pick:{"name":"Someone","track_id":"46X0dXeliHXD73sxexJx7d","pre":null,'
-        f'"post":null,"recipient_id":"{BOB}"}}'
+async def test_a_button_payload_is_a_short_token_whatever_the_notes(friends: World) -> None:
+    friends.clock.advance(86400)
+    await friends.register(BOB2, "BOB JONES")
+    notes = '\U0001f3b5 "quoted" ' * 30  # two long notes with emoji and quotes
+    await friends.say(
+        ALICE, f'send_song name:"Bob Jones" pre:"{notes[:290]}" post:"{notes[:290]}" {LINK}'
     )
-    await friends.say(ALICE, "1. Someone", payload=payload)
+    for button in friends.chat.last(ALICE).quick_replies:
+        assert len(button.payload.encode()) <= 64  # Telegram's callback_data limit
+
+
+async def test_a_forged_or_spent_choice_reaches_nobody(friends: World) -> None:
+    friends.clock.advance(86400)
+    await friends.register(BOB2, "BOB JONES")
+    await friends.say(ALICE, f'send_song name:"Bob Jones" {LINK}')
+    question = friends.chat.last(ALICE)
+    await friends.say(ALICE, "1. Someone", payload="c:forged-token")
+    assert "expired or was already used" in friends.chat.last(ALICE).text
+    await friends.say(BOB, "1.", payload=question.quick_replies[0].payload)  # not BOB's to use
+    assert "expired or was already used" in friends.chat.last(BOB).text
     assert await friends.store.pending_shares(BOB) == []
-    assert "I don't know anyone called" in friends.chat.last(ALICE).text
+    await friends.say(ALICE, "1.", payload=question.quick_replies[0].payload)
+    await friends.say(ALICE, "1.", payload=question.quick_replies[0].payload)  # pressed twice
+    assert len(await friends.store.pending_shares(BOB)) == 1
 
 
 async def test_redelivered_message_is_handled_once(friends: World) -> None:
     from sendsongs.domain.models import IncomingMessage
 
     message = IncomingMessage(
-        "mid.dup", ALICE, friends.clock.now(), f'send_song name:"Bob Jones" {LINK}'
+        "messenger:mid.dup", at(ALICE), friends.clock.now(), f'send_song name:"Bob Jones" {LINK}'
     )
-    assert await friends.service.accept([message]) == 1
-    assert await friends.service.accept([message]) == 0
-    await friends.service.process_inbox()
-    await friends.service.process_inbox()
+    conversation = friends.service.conversation
+    assert await conversation.accept([message]) == 1
+    assert await conversation.accept([message]) == 0
+    await conversation.process_inbox()
+    await conversation.process_inbox()
     assert len(await friends.store.pending_shares(BOB)) == 1
     assert len([t for t in friends.chat.texts(BOB) if t.startswith("Alice Liddell:")]) == 1
 
@@ -145,13 +162,13 @@ async def test_one_slow_lookup_holds_up_nobody_else(friends: World) -> None:
 
     friends.music.track = slow  # type: ignore[method-assign]
     now = friends.clock.now()
-    await friends.service.accept(
+    await friends.service.conversation.accept(
         [
-            IncomingMessage("mid.a", ALICE, now, f'send_song name:"Bob Jones" {LINK}'),
-            IncomingMessage("mid.b", BOB, now, "help"),
+            IncomingMessage("messenger:a", at(ALICE), now, f'send_song name:"Bob Jones" {LINK}'),
+            IncomingMessage("messenger:b", at(BOB), now, "help"),
         ]
     )
-    handling = asyncio.create_task(friends.service.process_inbox())
+    handling = asyncio.create_task(friends.service.conversation.process_inbox())
     for _ in range(100):
         await asyncio.sleep(0)
         if "Send Songs tells you" in friends.chat.last(BOB).text:

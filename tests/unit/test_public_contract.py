@@ -1,4 +1,4 @@
-"""Pins the public names of DESIGN.md sections 1-4: operators and outside tests rely on them."""
+"""Pins the public names of docs/contract.md: operators and outside tests rely on them."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ DESIGN_VARIABLES = {
     "MESSENGER_GRAPH_URL", "SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "SPOTIFY_ACCOUNTS_URL",
     "SPOTIFY_API_URL", "SENDSONGS_FAST_INTERVAL", "SENDSONGS_FAST_WINDOW",
     "SENDSONGS_SLOW_INTERVAL", "SENDSONGS_EXPIRE_AFTER",
+    "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_URL",
 }  # fmt: skip
 ADDED_VARIABLES = {"SENDSONGS_FIRST_CHECK", "SENDSONGS_LOG_LEVEL"}
 

@@ -16,8 +16,8 @@ from starlette.staticfiles import StaticFiles
 from sendsongs.config import Settings
 from sendsongs.demo.people import DemoPerson
 from sendsongs.domain import replies
-from sendsongs.domain.models import Share
-from sendsongs.ports import Store
+from sendsongs.domain.models import Address, Share
+from sendsongs.ports import Stores
 from sendsongs.sandbox.messenger_world import MessengerWorld, SentMessage
 
 STATIC = Path(__file__).parent / "static"
@@ -29,12 +29,12 @@ class DemoApi:
 
     def __init__(
         self,
-        store: Store,
+        stores: Stores,
         sandbox: Starlette,
         people: tuple[DemoPerson, ...],
         settings: Settings,
     ) -> None:
-        self.store = store
+        self.stores = stores
         self.messenger: MessengerWorld = sandbox.state.messenger
         self.people = {person.psid: person for person in people}
         self.settings = settings
@@ -55,13 +55,16 @@ class DemoApi:
     async def list_people(self, request: Request) -> Response:
         people = []
         for person in self.people.values():
-            registered = await self.store.get_person(person.psid)
+            registered = await self.stores.people.person_at(_messenger(person.psid))
+            connection = (
+                await self.stores.people.get_connection(registered.id) if registered else None
+            )
             people.append(
                 {
                     **person.to_json(),
                     "registered": registered is not None,
                     "registered_as": registered.name if registered else None,
-                    "needs_reconnect": bool(registered and registered.needs_reconnect),
+                    "needs_reconnect": bool(connection and not connection.readable),
                 }
             )
         settings = self.settings
@@ -82,19 +85,30 @@ class DemoApi:
         sender = self.people.get(psid)
         if sender is None:
             return JSONResponse({"error": f"{psid!r} is not one of the demo people"}, 404)
-        shares = await self.store.shares_sent_by(psid, TIMELINE_LIMIT)
-        registered = await self.store.get_person(psid)
-        delivered = self._deliveries(registered.name if registered else sender.name, shares)
-        names: dict[str, str] = {}
-        timeline = []
+        people = self.stores.people
+        registered = await people.person_at(_messenger(psid))
+        if registered is None:
+            return JSONResponse({"psid": psid, "shares": []})
+        shares = await self.stores.shares.shares_sent_by(registered.id, TIMELINE_LIMIT)
+        friends: dict[str, tuple[str, str]] = {}  # person id -> (psid, name)
         for share in shares:
-            if share.recipient_id not in names:
-                friend = await self.store.get_person(share.recipient_id)
-                names[share.recipient_id] = friend.name if friend else share.recipient_id
-            timeline.append(_share_json(share, names[share.recipient_id], delivered.get(share.id)))
+            if share.recipient_id not in friends:
+                friend = await people.get_person(share.recipient_id)
+                address = await people.address_of(share.recipient_id)
+                friends[share.recipient_id] = (
+                    address.id if address else "",
+                    friend.name if friend else "someone",
+                )
+        delivered = self._deliveries(registered.name, shares, friends)
+        timeline = [
+            _share_json(share, *friends[share.recipient_id], delivered.get(share.id))
+            for share in shares
+        ]
         return JSONResponse({"psid": psid, "shares": timeline})
 
-    def _deliveries(self, sender: str, shares: list[Share]) -> dict[str, float]:
+    def _deliveries(
+        self, sender: str, shares: list[Share], friends: dict[str, tuple[str, str]]
+    ) -> dict[str, float]:
         """When the friend's copy of each share reached the sandbox's Send API: the
         first unclaimed message to them with exactly that text, oldest share first."""
         taken: set[int] = set()
@@ -102,8 +116,9 @@ class DemoApi:
         for share in sorted(shares, key=lambda s: s.shared_at):
             text = replies.share_for_friend(sender, share.pre, share.track).text
             since = share.shared_at.timestamp()
+            to = friends[share.recipient_id][0]
             match = next(
-                (m for m in self.messenger.messages if _is_copy(m, share, text, since, taken)),
+                (m for m in self.messenger.messages if _is_copy(m, to, text, since, taken)),
                 None,
             )
             if match is not None:
@@ -112,19 +127,25 @@ class DemoApi:
         return found
 
 
-def _is_copy(message: SentMessage, share: Share, text: str, since: float, taken: set[int]) -> bool:
+def _messenger(psid: str) -> Address:
+    return Address("messenger", psid)
+
+
+def _is_copy(message: SentMessage, to: str, text: str, since: float, taken: set[int]) -> bool:
     return (
         message.index not in taken
-        and message.recipient_id == share.recipient_id
+        and message.recipient_id == to
         and message.sent_at >= since
         and message.text == text
     )
 
 
-def _share_json(share: Share, friend: str, delivered_at: float | None) -> dict[str, Any]:
+def _share_json(
+    share: Share, friend_psid: str, friend: str, delivered_at: float | None
+) -> dict[str, Any]:
     return {
         "id": share.id,
-        "recipient": {"psid": share.recipient_id, "name": friend},
+        "recipient": {"psid": friend_psid, "name": friend},
         "track": {
             "name": share.track.name,
             "artists": list(share.track.artists),

@@ -15,13 +15,13 @@ from types import FrameType
 from starlette.routing import Mount
 
 from sendsongs.bootstrap import build_runtime
-from sendsongs.cli import run_bot
 from sendsongs.config import Settings, load_settings
 from sendsongs.demo.api import DemoApi
 from sendsongs.demo.people import PEOPLE, seed
 from sendsongs.errors import ConfigError
 from sendsongs.sandbox.app import create_sandbox_app
 from sendsongs.sandbox.config import SandboxConfig
+from sendsongs.server import serve_runtime
 
 HOST = "127.0.0.1"  # the demo's secrets are throwaway, but its sandbox has no auth at all
 # Short enough to watch: a listen shows up within seconds, an expiry within two minutes.
@@ -67,11 +67,11 @@ async def run_demo(port: int) -> None:
         runtime = build_runtime(settings)
         sandbox = create_sandbox_app(sandbox_config)
         seed(sandbox)
-        api = DemoApi(runtime.store, sandbox, PEOPLE, settings)
+        api = DemoApi(runtime.stores, sandbox, PEOPLE, settings)
         routes = [*api.routes(), Mount("/sandbox", app=sandbox)]
         announce = asyncio.create_task(_announce(port))
         try:
-            await run_bot(runtime, HOST, port, extra=routes)
+            await serve_runtime(runtime, HOST, port, routes)
         finally:
             announce.cancel()
 

@@ -1,4 +1,5 @@
-"""The things Send Songs talks about: people, tracks, plays, shares and chat messages."""
+"""The things Send Songs talks about: people and their addresses and connections,
+tracks, plays, shares and chat messages. No I/O, no clock, no vendor types."""
 
 from __future__ import annotations
 
@@ -28,11 +29,20 @@ class Track:
 
 @dataclass(frozen=True)
 class Play:
-    """One entry of a person's play history."""
+    """One finished listen in a person's play history, from any source.
 
-    track_uri: str
+    Each source fills what it knows: Spotify the track URI, ISRC and length;
+    ListenBrainz and Last.fm often only artist and title, sometimes a Spotify id,
+    an ISRC or a MusicBrainz recording id (MBID).
+    """
+
     played_at: datetime
+    track_uri: str | None = None  # "spotify:track:<id>"
     isrc: str | None = None
+    duration_ms: int | None = None
+    recording_mbid: str | None = None
+    artist: str | None = None
+    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,20 +51,63 @@ class Grant:
 
     access_token: str
     refresh_token: str
-    expires_at: datetime
+    expires_at: datetime  # of the access token
+    consented_at: datetime | None = None  # refresh tokens die a fixed time after this
 
     def __repr__(self) -> str:  # keep tokens out of logs and tracebacks
         return f"Grant(expires_at={self.expires_at.isoformat()})"
 
 
+@dataclass(frozen=True, order=True)
+class Address:
+    """Where a person is reached: a channel and the channel's id for them
+    (Messenger's page-scoped id, PSID; Telegram's chat id)."""
+
+    channel: str
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.id}"
+
+    @classmethod
+    def parse(cls, value: str) -> Address:
+        """`"messenger:1234"` → Address("messenger", "1234"); ValueError otherwise."""
+        channel, sep, ident = value.partition(":")
+        if not sep or not channel or not ident:
+            raise ValueError(f"not an address: {value!r}")
+        return cls(channel, ident)
+
+
 @dataclass(frozen=True)
 class Person:
-    """A registered user, addressed by the chat channel's id for them."""
+    """A registered user, under our own id; reached at one or more addresses."""
 
     id: str
     name: str
     registered_at: datetime
-    needs_reconnect: bool = False
+
+
+class ConnectionStatus(StrEnum):
+    OK = "ok"
+    REVOKED = "revoked"  # the grant was withdrawn or has lapsed: reconnect
+    REFUSED = "refused"  # the source will not show this history (e.g. not allow-listed)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """The one play history a person connected: which source, which account there,
+    and the grant when the source needs one (kept encrypted by every store)."""
+
+    person_id: str
+    source: str  # "spotify", "listenbrainz", "lastfm"
+    account: str | None  # the source's stable id or user name for the person
+    connected_at: datetime
+    grant: Grant | None = None
+    status: ConnectionStatus = ConnectionStatus.OK
+
+    @property
+    def readable(self) -> bool:
+        return self.status is ConnectionStatus.OK
 
 
 class ShareStatus(StrEnum):
@@ -85,7 +138,7 @@ class RecipientCheck:
 
     recipient_id: str
     claim: str  # token proving this worker still holds the claim
-    cursor: datetime | None  # plays at or before this were already seen
+    version: int = 0  # bumped by every share added to the recipient
 
 
 @dataclass(frozen=True)
@@ -95,7 +148,7 @@ class PendingLink:
     state: str
     code_verifier: str  # PKCE
     expires_at: datetime
-    person_id: str | None = None  # chat flow: who asked for the link
+    address: Address | None = None  # chat flow: who asked for the link
     name: str | None = None
 
 
@@ -122,12 +175,13 @@ class MessageKind(StrEnum):
 class IncomingMessage:
     """A message from a person, already free of the chat channel's wire format."""
 
-    id: str  # the channel's message id, used to drop redeliveries
-    sender_id: str
+    id: str  # "<channel>:<the channel's message id>", used to drop redeliveries
+    sender: Address
     received_at: datetime
     text: str = ""
     payload: str | None = None  # a quick reply or button the person pressed
     attachments: tuple[str, ...] = field(default=())  # urls of shared links/media
+    profile_name: str | None = None  # the name the channel shows for the sender, if sent
 
 
 @dataclass(frozen=True)
@@ -136,7 +190,18 @@ class Outgoing:
     that caused it, so a crash between the two cannot lose it."""
 
     id: str
-    person_id: str
+    address: Address
     reply: Reply
     created_at: datetime
     kind: MessageKind = MessageKind.UPDATE
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What a button stands for, kept server-side: buttons carry only its token
+    (Telegram allows 64 bytes of callback data, Messenger 1,000 characters)."""
+
+    token: str
+    address: Address  # only the person it was offered to may use it
+    payload: str  # JSON of the command it completes
+    expires_at: datetime

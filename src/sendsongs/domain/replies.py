@@ -13,13 +13,14 @@ EXAMPLE_LINK = "https://open.spotify.com/track/46X0dXeliHXD73sxexJx7d"
 def help_text() -> Reply:
     return Reply(
         "Send Songs tells you when a friend actually listened to a song you sent.\n\n"
-        "• register — connect your Spotify (friends find you by your Messenger name)\n"
+        "• register — connect your Spotify (friends find you by your name in this chat)\n"
         '• register name:"Bob Jones" — connect under another name\n'
         '• register code:"…" name:"Bob Jones" — finish signing up with a code from the web page\n'
         '• send_song name:"Bob Jones" pre:"You need this" post:"Told you!" '
         f"{EXAMPLE_LINK} — send a song; pre: goes with it, post: after they listened\n"
         f"• send {EXAMPLE_LINK} to Bob Jones — the same, without notes\n"
-        "• help — this list"
+        "• help — this list\n\n"
+        "Plays in a Spotify Private Session never reach your history, so they can't count."
     )
 
 
@@ -32,7 +33,7 @@ def register_link(url: str, name: str, valid_for: timedelta) -> Reply:
 
 def need_a_name() -> Reply:
     return Reply(
-        "I couldn't read your name from Messenger. Tell me how friends should find you: "
+        "I couldn't read your name from this chat. Tell me how friends should find you: "
         'register name:"Your Name"'
     )
 
@@ -59,7 +60,7 @@ def not_registered() -> Reply:
 def nobody_called(name: str) -> Reply:
     return Reply(
         f'I don\'t know anyone called "{name}". Check the spelling — or ask them to '
-        "message this Page and send register first."
+        "write to me and send register first."
     )
 
 
@@ -93,22 +94,26 @@ def share_for_friend(sender: str, pre: str | None, track: Track) -> Reply:
     return Reply(f"{sender}:{note} {track.url}")
 
 
-def share_sent(friend: Person, track: Track) -> Reply:
-    extra = (
-        f" (their Spotify connection needs renewing; I've asked {friend.name} to reconnect)"
-        if friend.needs_reconnect
-        else ""
-    )
+def share_sent(friend: Person, track: Track, readable: bool) -> Reply:
+    return Reply(f"Sent {track.title} to {friend.name}. {_promise(friend, readable)}")
+
+
+def share_waiting(friend: Person, track: Track, why: str, readable: bool) -> Reply:
+    reason = f" {why}." if why else ""
     return Reply(
-        f"Sent {track.title} to {friend.name}. I'll tell you when they've listened{extra}."
+        f"Saved {track.title} for {friend.name}, but I couldn't deliver it yet.{reason} "
+        f"Maybe give them a nudge. {_promise(friend, readable)}"
     )
 
 
-def share_waiting(friend: Person, track: Track) -> Reply:
-    return Reply(
-        f"Saved {track.title} for {friend.name}. Messenger lets me write to people only "
-        f"within 24 hours of their last message to me, so {friend.name} gets it as soon as "
-        "they write to me again — maybe give them a nudge. I'll tell you when they've listened."
+def _promise(friend: Person, readable: bool) -> str:
+    """Promise a "listened" notice only when the friend's history can be read."""
+    if readable:
+        return "I'll tell you when they've listened."
+    return (
+        f"I can't see what {friend.name} plays right now (their connection needs "
+        "renewing or isn't allowed), so I can't tell you when they listen; I've "
+        "asked them to fix it."
     )
 
 
@@ -126,14 +131,49 @@ def share_expired(friend: str, track: Track, after: timedelta) -> Reply:
     )
 
 
+def share_expired_unread(friend: str, track: Track, after: timedelta) -> Reply:
+    return Reply(
+        f"The share of {track.title} with {friend} ended after {_span(after)}. I couldn't "
+        f"read {friend}'s play history, so I can't tell whether they listened."
+    )
+
+
+def choice_expired() -> Reply:
+    return Reply("That choice has expired or was already used. Please send the song again.")
+
+
+def account_taken() -> str:
+    return (
+        "This account is already connected to someone else in Send Songs. "
+        "Sign in with your own account (log out of the other one first)."
+    )
+
+
+def access_refused() -> Reply:
+    return Reply(
+        "Spotify doesn't let this bot read your listening history: the bot's Spotify app "
+        "is in development mode, which admits only the people its owner has added. Ask "
+        "the bot's owner to add your Spotify account in the Spotify dashboard, then send "
+        "register again."
+    )
+
+
+def access_refused_page() -> str:
+    return (
+        "Spotify doesn't let this bot read your listening history: the bot's Spotify app "
+        "admits only the people its owner has added in the Spotify dashboard. Ask the "
+        "bot's owner to add you, then sign in again. Nothing was connected."
+    )
+
+
 def internal_error() -> Reply:
     return Reply("Sorry, something went wrong on my side. Please try again in a minute.")
 
 
-def reconnect_needed() -> Reply:
+def reconnect_needed(link: str) -> Reply:
     return Reply(
         "Spotify no longer lets me see what you play, so I can't tell friends you listened. "
-        "Send register to reconnect."
+        f"Reconnect with this link: {link}"
     )
 
 

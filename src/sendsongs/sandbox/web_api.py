@@ -94,6 +94,7 @@ class WebApi:
     def routes(self, traffic: Traffic) -> list[Route]:
         return [
             api_route("/v1/tracks/{id}", self.track, ["GET"], traffic, Family.WEB_API),
+            api_route("/v1/me", self.me, ["GET"], traffic, Family.WEB_API),
             api_route(
                 "/v1/me/player/recently-played",
                 self.recently_played,
@@ -129,6 +130,26 @@ class WebApi:
         if not access.scopes() & scopes:
             raise ApiError(403, "Insufficient client scope")
         return access.user
+
+    async def me(self, request: Request) -> Response:
+        """The current user's profile (Web API "Get Current User's Profile")."""
+        try:
+            access = self._access(request)
+            if access.user is None:
+                raise ApiError(401, "Valid user authentication required")
+        except ApiError as error:
+            return error.response()
+        user = access.user
+        return JSONResponse(
+            {
+                "id": user,
+                "display_name": user,
+                "type": "user",
+                "uri": f"spotify:user:{user}",
+                "href": f"{api_base(request)}/users/{user}",
+                "external_urls": {"spotify": f"https://open.spotify.com/user/{user}"},
+            }
+        )
 
     async def track(self, request: Request) -> Response:
         try:

@@ -11,10 +11,15 @@ from sendsongs.service import Service
 
 
 @dataclass(frozen=True)
-class BotContext:
-    service: Service
+class MessengerWebhook:
     verify_token: str
     app_secret: str
+
+
+@dataclass(frozen=True)
+class BotContext:
+    service: Service
+    messenger: MessengerWebhook | None  # None: the Messenger channel is not configured
     wake_worker: Callable[[], None]  # new inbox messages: don't wait for the next poll
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from sendsongs.login import Connected, LoginFailed, SignupCode
+from sendsongs.service.registration import Connected, LoginFailed, SignupCode
 from sendsongs.signing import InvalidLink
 from sendsongs.web.context import bot
 from sendsongs.web.pages import page
@@ -13,9 +13,9 @@ from sendsongs.web.pages import page
 
 async def login(request: Request) -> Response:
     try:
-        url = await bot(request).service.login.start(request.query_params.get("t"))
+        url = await bot(request).service.registration.start(request.query_params.get("t"))
     except InvalidLink:
-        reason = "This link is invalid or has expired. Send register in Messenger to get a new one."
+        reason = "This link is invalid or has expired. Send register in the chat to get a new one."
         return page(request, "problem.html", 400, reason=reason)
     return RedirectResponse(url, status_code=302)
 
@@ -25,7 +25,9 @@ async def callback(request: Request) -> Response:
     state = params.get("state")
     if not state:
         return page(request, "problem.html", 400, reason="This page needs a sign-in to finish.")
-    result = await bot(request).service.login.finish(state, params.get("code"), params.get("error"))
+    result = await bot(request).service.registration.finish(
+        state, params.get("code"), params.get("error")
+    )
     match result:
         case Connected():
             return page(request, "connected.html", name=result.name)

@@ -6,13 +6,13 @@ import structlog
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from sendsongs.adapters.messenger_webhook import (
+from sendsongs.channels.messenger.webhook import (
     MalformedEvent,
     parse_webhook,
     verify_signature,
     verify_subscription,
 )
-from sendsongs.web.context import bot
+from sendsongs.web.context import MessengerWebhook, bot
 
 log = structlog.get_logger(__name__)
 
@@ -20,13 +20,20 @@ SIGNATURE_HEADER = "X-Hub-Signature-256"
 MAX_BODY = 1024 * 1024  # Messenger batches are a few KB; refuse to buffer floods
 
 
+def _configured(request: Request) -> MessengerWebhook | None:
+    return bot(request).messenger
+
+
 async def verify(request: Request) -> Response:
+    messenger = _configured(request)
+    if messenger is None:
+        return PlainTextResponse("the Messenger channel is not configured", status_code=404)
     params = request.query_params
     challenge = verify_subscription(
         params.get("hub.mode"),
         params.get("hub.verify_token"),
         params.get("hub.challenge"),
-        bot(request).verify_token,
+        messenger.verify_token,
     )
     if challenge is None:
         return PlainTextResponse("verification failed", status_code=403)
@@ -37,20 +44,22 @@ async def receive(request: Request) -> Response:
     """Answer 200 only once the events are stored: a crash after it loses nothing,
     and Messenger redelivers whatever we did not acknowledge."""
     context = bot(request)
+    if context.messenger is None:
+        return PlainTextResponse("the Messenger channel is not configured", status_code=404)
     body = await _read_body(request)
     if body is None:
         return PlainTextResponse("event too large", status_code=413)
     signature = request.headers.get(SIGNATURE_HEADER)
     if not signature:
         return PlainTextResponse(f"missing {SIGNATURE_HEADER}", status_code=401)
-    if not verify_signature(context.app_secret, body, signature):
+    if not verify_signature(context.messenger.app_secret, body, signature):
         log.warning("webhook_bad_signature")
         return PlainTextResponse("invalid signature", status_code=403)
     try:
         messages = parse_webhook(body, context.service.ports.clock.now())
     except MalformedEvent as error:
         return PlainTextResponse(f"malformed event: {error}", status_code=400)
-    added = await context.service.accept(messages)
+    added = await context.service.conversation.accept(messages)
     log.info("webhook_accepted", messages=len(messages), new=added)
     if added:
         context.wake_worker()

@@ -1,10 +1,12 @@
-"""What counts as a listen."""
+"""What counts as a listen: the same recording, played at or after the share."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sendsongs.domain.matching import find_listens, is_listen
+import pytest
+
+from sendsongs.domain.matching import find_listens, is_listen, normalize
 from sendsongs.domain.models import Play, Share, Track
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -13,30 +15,74 @@ SHARE = Share("s", "alice", "bob", TRACK, T0, T0)
 
 
 def test_play_at_or_after_the_share_counts() -> None:
-    assert is_listen(SHARE, Play("spotify:track:a", T0))
-    assert is_listen(SHARE, Play("spotify:track:a", T0 + timedelta(hours=1)))
+    assert is_listen(SHARE, Play(T0, "spotify:track:a"))
+    assert is_listen(SHARE, Play(T0 + timedelta(hours=1), "spotify:track:a"))
 
 
 def test_play_before_the_share_does_not() -> None:
-    assert not is_listen(SHARE, Play("spotify:track:a", T0 - timedelta(milliseconds=1)))
+    assert not is_listen(SHARE, Play(T0 - timedelta(milliseconds=1), "spotify:track:a"))
 
 
-def test_same_recording_elsewhere_counts_by_isrc() -> None:
-    assert is_listen(SHARE, Play("spotify:track:other", T0, isrc="USX1"))
-    assert not is_listen(SHARE, Play("spotify:track:other", T0, isrc="USX2"))
-    assert not is_listen(SHARE, Play("spotify:track:other", T0, isrc=None))
+def test_same_recording_elsewhere_counts_by_isrc_when_the_lengths_agree() -> None:
+    assert is_listen(SHARE, Play(T0, "spotify:track:other", "USX1", 202_000))
+    assert not is_listen(SHARE, Play(T0, "spotify:track:other", "USX2", 200_000))
+    assert not is_listen(SHARE, Play(T0, "spotify:track:other", None, 200_000))
+
+
+def test_one_isrc_on_two_different_songs_is_not_a_listen() -> None:
+    """Labels have reused ISRCs: "Salt and Sand" (1.5 s) and "Totally Different
+    Song" (241 s, another artist) carried the same one."""
+    salt = Track("spotify:track:salt", "Salt and Sand", ("Marina",), 1_500, "u", "USRC17000006")
+    share = Share("s", "alice", "bob", salt, T0, T0)
+    other = Play(T0, "spotify:track:other", "USRC17000006", 241_000, title="Totally Different Song")
+    assert not is_listen(share, other)
+
+
+def test_an_isrc_without_a_length_needs_the_same_names() -> None:
+    named = Play(T0, None, "USX1", None, artist="Artist", title="Song")
+    assert is_listen(SHARE, named)
+    assert not is_listen(SHARE, Play(T0, None, "USX1", None, artist="Other", title="Else"))
 
 
 def test_no_isrc_on_the_share_means_uri_only() -> None:
     share = Share("s", "a", "b", Track("spotify:track:a", "S", (), 1, "u"), T0, T0)
-    assert not is_listen(share, Play("spotify:track:b", T0, isrc=None))
+    assert not is_listen(share, Play(T0, "spotify:track:b"))
+
+
+def test_a_scrobble_with_only_names_counts_despite_spelling() -> None:
+    track = Track("spotify:track:h", "Here Comes the Sun", ("The Beatles",), 185_000, "u")
+    share = Share("s", "a", "b", track, T0, T0)
+    scrobble = Play(T0, artist="The Beatles", title="Here Comes The Sun - Remastered 2009")
+    assert is_listen(share, scrobble)
+    assert not is_listen(share, Play(T0, artist="The Beatles", title="Something"))
+    assert not is_listen(share, Play(T0, artist="Nina Simone", title="Here Comes the Sun"))
+
+
+def test_a_name_match_with_a_far_off_length_is_another_take() -> None:
+    longer = Play(T0, artist="Artist", title="Song", duration_ms=400_000)
+    assert not is_listen(SHARE, longer)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("Déjà Vu (feat. X) - Remastered 2011", "deja vu"),
+        ("Song (Remastered 2011)", "song"),
+        ("Hey Jude - 2015 Remaster", "hey jude"),
+        ("With or Without You", "with or without you"),
+        ("Happy Now ft. Elley Duhé", "happy now"),
+        ("Left (Live)", "left live"),
+    ],
+)
+def test_normalize(given: str, expected: str) -> None:
+    assert normalize(given) == expected
 
 
 def test_find_listens_takes_the_earliest_qualifying_play() -> None:
     plays = [
-        Play("spotify:track:a", T0 + timedelta(minutes=9)),
-        Play("spotify:track:a", T0 + timedelta(minutes=3)),
-        Play("spotify:track:a", T0 - timedelta(minutes=3)),
+        Play(T0 + timedelta(minutes=9), "spotify:track:a"),
+        Play(T0 + timedelta(minutes=3), "spotify:track:a"),
+        Play(T0 - timedelta(minutes=3), "spotify:track:a"),
     ]
     [listen] = find_listens([SHARE], plays)
     assert listen.play.played_at == T0 + timedelta(minutes=3)

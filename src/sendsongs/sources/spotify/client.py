@@ -1,4 +1,8 @@
-"""Spotify Accounts + Web API client: OAuth grants, track lookups and play history."""
+"""Spotify Accounts + Web API over HTTP: OAuth grants, track look-ups, play history.
+
+The ports (Catalog, PlayHistory, AccountLink) are small classes over this client
+in catalog.py, history.py and account_link.py.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import httpx
 from sendsongs.domain.links import track_url
 from sendsongs.domain.models import Grant, Play, Track
 from sendsongs.errors import (
+    AccessRefused,
     AccessTokenRejected,
     GrantRevoked,
     NotFound,
@@ -27,11 +32,13 @@ from sendsongs.ports import Clock
 # never races the expiry on the wire.
 _APP_TOKEN_MARGIN = timedelta(seconds=60)
 _DEFAULT_RETRY_AFTER = 1.0
+PAGE_SIZE = 50  # recently-played's maximum `limit`
+MAX_PAGES = 4  # 200 plays back: about ten hours of non-stop listening
 _TRACK_ID = re.compile(r"[A-Za-z0-9]+")
 
 
 class SpotifyClient:
-    """The MusicService port over Spotify's HTTP APIs."""
+    """Spotify's Accounts service and Web API, with errors translated to ours."""
 
     def __init__(
         self,
@@ -87,7 +94,7 @@ class SpotifyClient:
         refresh_token = body.get("refresh_token")
         if not isinstance(refresh_token, str) or not refresh_token:
             raise TransientError("spotify token response has no refresh_token")
-        return self._grant(body, refresh_token)
+        return self._grant(body, refresh_token, consented_at=self._clock.now())
 
     async def refresh(self, grant: Grant) -> Grant:
         body = await self._token_request(
@@ -97,14 +104,18 @@ class SpotifyClient:
         # old one stays valid.
         rotated = body.get("refresh_token")
         refresh_token = rotated if isinstance(rotated, str) and rotated else grant.refresh_token
-        return self._grant(body, refresh_token)
+        # A rotated refresh token still dies six months after the original consent.
+        return self._grant(body, refresh_token, consented_at=grant.consented_at)
 
-    def _grant(self, body: Mapping[str, Any], refresh_token: str) -> Grant:
+    def _grant(
+        self, body: Mapping[str, Any], refresh_token: str, consented_at: datetime | None
+    ) -> Grant:
         access_token, expires_in = _access_token(body)
         return Grant(
             access_token=access_token,
             refresh_token=refresh_token,
             expires_at=self._clock.now() + timedelta(seconds=expires_in),
+            consented_at=consented_at,
         )
 
     async def _token_request(self, form: dict[str, str]) -> dict[str, Any]:
@@ -155,29 +166,58 @@ class SpotifyClient:
 
     # -- a person's play history --
 
-    async def recently_played(self, access_token: str, after: datetime | None) -> list[Play]:
-        params: dict[str, str | int] = {"limit": 50}
-        if after is not None:
-            params["after"] = _unix_ms(after)
+    async def recently_played(self, access_token: str, since: datetime) -> list[Play]:
+        """Plays with `played_at >= since`, oldest first.
+
+        Reads the newest page (50 plays, Spotify's maximum) and, while its oldest
+        play is still after `since`, the pages before it (at most MAX_PAGES).
+        The window is read whole each time instead of asking for plays `after` a
+        cursor: plays from offline listening reach the history late, with their
+        real (earlier) timestamps, and an `after` cursor would skip them.
+        Raises AccessTokenRejected on 401, AccessRefused on 403.
+        """
+        plays: list[Play] = []
+        before: int | None = None
+        for _ in range(MAX_PAGES):
+            page, oldest = await self._history_page(access_token, before)
+            plays.extend(page)
+            if oldest is None or oldest < since or len(page) < PAGE_SIZE:
+                break
+            before = _unix_ms(oldest)
+        found = {
+            (play.track_uri, play.played_at): play for play in plays if play.played_at >= since
+        }
+        return sorted(found.values(), key=lambda play: play.played_at)
+
+    async def _history_page(
+        self, access_token: str, before: int | None
+    ) -> tuple[list[Play], datetime | None]:
+        params: dict[str, int] = {"limit": PAGE_SIZE}
+        if before is not None:
+            params["before"] = before
         response = await self._send(
             "GET",
             f"{self._api_url}/me/player/recently-played",
             params=params,
             headers=_bearer(access_token),
         )
-        if response.status_code == 401:
-            raise AccessTokenRejected("spotify rejected the access token")
-        _raise_for_status(response)
+        _raise_for_user_call(response)
         items = _json_object(response).get("items")
         if not isinstance(items, list):
             raise TransientError("spotify recently-played response has no items list")
-        plays = [play for item in items if (play := _play(item)) is not None]
-        if after is not None:
-            # `after` is exclusive at Spotify; keep the promise even if it is not.
-            plays = [play for play in plays if play.played_at > after]
-        # Spotify lists newest first; the service wants history in order.
-        plays.sort(key=lambda play: play.played_at)
-        return plays
+        page = [play for item in items if (play := _play(item)) is not None]
+        oldest = min((play.played_at for play in page), default=None)
+        return page, oldest
+
+    async def account_id(self, access_token: str) -> str:
+        """The person's stable Spotify user id (`GET /v1/me`); proves, with one real
+        call, that this app may read their data."""
+        response = await self._send("GET", f"{self._api_url}/me", headers=_bearer(access_token))
+        _raise_for_user_call(response)
+        user_id = _json_object(response).get("id")
+        if not isinstance(user_id, str) or not user_id:
+            raise TransientError("spotify /me response has no id")
+        return user_id
 
     # -- the wire --
 
@@ -188,6 +228,16 @@ class SpotifyClient:
             raise TransientError(f"spotify timed out ({type(exc).__name__})") from exc
         except httpx.RequestError as exc:
             raise TransientError(f"spotify unreachable ({type(exc).__name__})") from exc
+
+
+def _raise_for_user_call(response: httpx.Response) -> None:
+    """Errors of a call made with a person's access token."""
+    if response.status_code == 401:
+        raise AccessTokenRejected("spotify rejected the access token")
+    if response.status_code == 403:
+        # Development mode answers 403 for anyone not on the app's user list.
+        raise AccessRefused(f"spotify refused this account: {_describe(response)}")
+    _raise_for_status(response)
 
 
 def _raise_for_status(response: httpx.Response) -> None:
@@ -318,4 +368,12 @@ def _play(item: object) -> Play | None:
         raise TransientError("spotify recently-played item has a bad played_at") from exc
     # Spotify writes UTC with a Z; a timestamp without offset is taken as UTC too.
     moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return Play(track_uri=track["uri"], played_at=moment, isrc=_isrc(track))
+    duration = track.get("duration_ms")
+    return Play(
+        played_at=moment,
+        track_uri=track["uri"],
+        isrc=_isrc(track),
+        duration_ms=duration
+        if isinstance(duration, int) and not isinstance(duration, bool)
+        else None,
+    )

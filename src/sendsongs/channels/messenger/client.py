@@ -29,15 +29,22 @@ _MESSAGING_TYPE = {MessageKind.RESPONSE: "RESPONSE", MessageKind.UPDATE: "UPDATE
 # app-level throttling, call-rate throttling.
 _TRANSIENT_CODES = frozenset({1, 2, 4, 613})
 _THROTTLE_CODES = frozenset({4, 613})
-# (code, subcode) pairs saying this person cannot be messaged now; None = any subcode.
-_UNREACHABLE: frozenset[tuple[int, int | None]] = frozenset(
-    {
-        (10, 2018278),  # outside the 24-hour messaging window
-        (551, None),  # this person isn't available right now
-        (200, 1545041),  # same, reported as a permission error
-        (100, 2018001),  # no matching user found
-    }
+# (code, subcode) pairs saying this person cannot be messaged now, with the reason
+# in words a sender can read; subcode None = any subcode.
+_WINDOW = (
+    "Messenger lets me write to people only within 24 hours of their last message to "
+    "me, so they get it as soon as they write to me again"
 )
+_UNAVAILABLE = (
+    "Messenger says they can't get messages from me right now (they may have "
+    "blocked or left the conversation); they get it if they write to me again"
+)
+_UNREACHABLE: dict[tuple[int, int | None], str] = {
+    (10, 2018278): _WINDOW,  # outside the 24-hour messaging window
+    (551, None): _UNAVAILABLE,  # this person isn't available right now
+    (200, 1545041): _UNAVAILABLE,  # same, reported as a permission error
+    (100, 2018001): _UNAVAILABLE,  # no matching user found
+}
 # When Graph throttles without saying for how long, ask the caller to wait this long.
 _THROTTLE_PAUSE = 30.0
 _PSID = re.compile(r"[0-9]+")
@@ -58,6 +65,8 @@ class _GraphError:
 class MessengerClient:
     """The ChatChannel port over Messenger's Graph API."""
 
+    name = "messenger"
+
     def __init__(
         self,
         http: httpx.AsyncClient,
@@ -76,7 +85,7 @@ class MessengerClient:
         # Waits beyond this are left to the caller's outbox instead of this request.
         self._max_wait = max_wait
 
-    async def send(self, person_id: str, reply: Reply, kind: MessageKind) -> None:
+    async def send(self, to: str, reply: Reply, kind: MessageKind) -> None:
         chunks = split_text(reply.text, MAX_TEXT)
         if not chunks:
             raise ValueError("a reply needs text")
@@ -86,18 +95,18 @@ class MessengerClient:
                 message["quick_replies"] = _quick_replies(reply.quick_replies)
             await self._post_with_retry(
                 {
-                    "recipient": {"id": person_id},
+                    "recipient": {"id": to},
                     "messaging_type": _MESSAGING_TYPE[kind],
                     "message": message,
                 }
             )
 
-    async def profile_name(self, person_id: str) -> str | None:
-        if not _PSID.fullmatch(person_id):
+    async def profile_name(self, to: str) -> str | None:
+        if not _PSID.fullmatch(to):
             return None
         try:
             response = await self._http.get(
-                f"{self._graph_url}/{person_id}",
+                f"{self._graph_url}/{to}",
                 params={"fields": "first_name,last_name", "access_token": self._token},
             )
             if response.status_code != 200:
@@ -161,8 +170,11 @@ def _raise_for_graph_error(response: httpx.Response) -> None:
     status = response.status_code
     error = _graph_error(response)
     text = f"messenger HTTP {status}: {error.message}"
-    if (error.code, error.subcode) in _UNREACHABLE or (error.code, None) in _UNREACHABLE:
-        raise RecipientUnreachable(text)
+    why = _UNREACHABLE.get((error.code or 0, error.subcode)) or _UNREACHABLE.get(
+        (error.code or 0, None)
+    )
+    if why is not None:
+        raise RecipientUnreachable(text, why)
     if status == 429 or error.code in _THROTTLE_CODES:
         retry_after = _retry_after(response)
         if retry_after is None:

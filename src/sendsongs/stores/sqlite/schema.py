@@ -10,6 +10,7 @@ from typing import Any
 import aiosqlite
 
 from sendsongs.domain.models import (
+    Address,
     IncomingMessage,
     MessageKind,
     Outgoing,
@@ -40,6 +41,10 @@ def from_db_time(value: int) -> datetime:
 
 def from_db_time_or_none(value: int | None) -> datetime | None:
     return None if value is None else from_db_time(value)
+
+
+def to_db_time_or_none(value: datetime | None) -> int | None:
+    return None if value is None else to_db_time(value)
 
 
 # Migration N (1-based) brings the schema from user_version N-1 to N. Append only:
@@ -122,6 +127,69 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX outbox_ready ON outbox (created_at) WHERE held = 0",
         "CREATE INDEX outbox_held ON outbox (person_id) WHERE held = 1",
     ),
+    # 2: people get our own ids, reached at channel addresses, with one connection of
+    # any source. Existing people were Messenger PSIDs with a Spotify grant: their ids
+    # stay (as opaque ids), each gets the address messenger:<psid> and a connection.
+    (
+        """CREATE TABLE addresses (
+            address TEXT PRIMARY KEY,  -- "<channel>:<id on the channel>"
+            person_id TEXT NOT NULL,
+            last_seen_at INTEGER NOT NULL
+        )""",
+        "CREATE INDEX addresses_person ON addresses (person_id, last_seen_at)",
+        "INSERT INTO addresses SELECT 'messenger:' || id, id, registered_at FROM people",
+        """CREATE TABLE connections (
+            person_id TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            account TEXT,  -- the source's id or user name for the person
+            access_token_enc TEXT,
+            refresh_token_enc TEXT,
+            token_expires_at INTEGER,
+            consented_at INTEGER,
+            status TEXT NOT NULL CHECK (status IN ('ok', 'revoked', 'refused')),
+            connected_at INTEGER NOT NULL
+        )""",
+        "CREATE UNIQUE INDEX connections_account ON connections (source, account)",
+        """INSERT INTO connections SELECT id, 'spotify', NULL, access_token_enc,
+            refresh_token_enc, expires_at, registered_at,
+            CASE needs_reconnect WHEN 1 THEN 'revoked' ELSE 'ok' END, registered_at
+            FROM people""",
+        "ALTER TABLE people DROP COLUMN needs_reconnect",
+        "ALTER TABLE people DROP COLUMN access_token_enc",
+        "ALTER TABLE people DROP COLUMN refresh_token_enc",
+        "ALTER TABLE people DROP COLUMN expires_at",
+        "ALTER TABLE inbox RENAME COLUMN sender_id TO sender",
+        "UPDATE inbox SET sender = 'messenger:' || sender",
+        "UPDATE inbox SET id = 'messenger:' || id",
+        "ALTER TABLE inbox ADD COLUMN profile_name TEXT",
+        "ALTER TABLE outbox RENAME COLUMN person_id TO address",
+        "UPDATE outbox SET address = 'messenger:' || address",
+        "ALTER TABLE outbox ADD COLUMN not_before INTEGER",
+        "ALTER TABLE pending_links RENAME COLUMN person_id TO address",
+        "UPDATE pending_links SET address = 'messenger:' || address WHERE address IS NOT NULL",
+        "DROP TABLE signup_codes",
+        """CREATE TABLE signup_codes (
+            code TEXT PRIMARY KEY,
+            account TEXT,
+            access_token_enc TEXT,
+            refresh_token_enc TEXT,
+            token_expires_at INTEGER,
+            consented_at INTEGER,
+            expires_at INTEGER NOT NULL
+        )""",
+        "ALTER TABLE recipient_checks DROP COLUMN cursor",
+        "ALTER TABLE recipient_checks ADD COLUMN version INTEGER NOT NULL DEFAULT 0",
+        """CREATE TABLE choices (
+            token TEXT PRIMARY KEY,
+            address TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            expires_at INTEGER NOT NULL
+        )""",
+        """CREATE TABLE pauses (
+            source TEXT PRIMARY KEY,
+            until INTEGER NOT NULL
+        )""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -159,22 +227,24 @@ async def apply_migrations(db: aiosqlite.Connection) -> int:
 def incoming_values(message: IncomingMessage) -> dict[str, Any]:
     return {
         "id": message.id,
-        "sender_id": message.sender_id,
+        "sender": str(message.sender),
         "text": message.text,
         "payload": message.payload,
         "attachments": json.dumps(list(message.attachments)),
         "received_at": to_db_time(message.received_at),
+        "profile_name": message.profile_name,
     }
 
 
 def incoming_from(row: sqlite3.Row) -> IncomingMessage:
     return IncomingMessage(
         id=row["id"],
-        sender_id=row["sender_id"],
+        sender=Address.parse(row["sender"]),
         received_at=from_db_time(row["received_at"]),
         text=row["text"],
         payload=row["payload"],
         attachments=tuple(json.loads(row["attachments"])),
+        profile_name=row["profile_name"],
     )
 
 
@@ -183,7 +253,6 @@ def person_from(row: sqlite3.Row) -> Person:
         id=row["id"],
         name=row["name"],
         registered_at=from_db_time(row["registered_at"]),
-        needs_reconnect=bool(row["needs_reconnect"]),
     )
 
 
@@ -235,7 +304,7 @@ def outgoing_values(message: Outgoing) -> dict[str, Any]:
     replies = [{"title": q.title, "payload": q.payload} for q in message.reply.quick_replies]
     return {
         "id": message.id,
-        "person_id": message.person_id,
+        "address": str(message.address),
         "text": message.reply.text,
         "quick_replies": json.dumps(replies),
         "kind": message.kind.value,
@@ -247,7 +316,7 @@ def outgoing_from(row: sqlite3.Row) -> Outgoing:
     replies = tuple(QuickReply(q["title"], q["payload"]) for q in json.loads(row["quick_replies"]))
     return Outgoing(
         id=row["id"],
-        person_id=row["person_id"],
+        address=Address.parse(row["address"]),
         reply=Reply(row["text"], replies),
         created_at=from_db_time(row["created_at"]),
         kind=MessageKind(row["kind"]),

@@ -9,7 +9,9 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from sendsongs.domain.models import IncomingMessage
+from sendsongs.domain.models import Address, IncomingMessage
+
+CHANNEL = "messenger"
 
 _SIGNATURE_PREFIX = "sha256="
 
@@ -107,8 +109,8 @@ def _from_message(
     quick_reply = message.get("quick_reply")
     payload = quick_reply.get("payload") if isinstance(quick_reply, dict) else None
     return IncomingMessage(
-        id=mid,
-        sender_id=sender,
+        id=f"{CHANNEL}:{mid}",
+        sender=Address(CHANNEL, sender),
         received_at=received_at,
         text=_text(message.get("text"), "message.text"),
         payload=payload if isinstance(payload, str) else None,
@@ -126,8 +128,8 @@ def _from_postback(
         mid = f"postback:{sender}:{timestamp}"
     payload = postback.get("payload")
     return IncomingMessage(
-        id=mid,
-        sender_id=sender,
+        id=f"{CHANNEL}:{mid}",
+        sender=Address(CHANNEL, sender),
         received_at=received_at,
         text=_text(postback.get("title"), "postback.title"),
         payload=payload if isinstance(payload, str) else None,

@@ -1,1 +1,0 @@
-"""Adapters: translate outside systems (Messenger, Spotify, databases) into our ports."""

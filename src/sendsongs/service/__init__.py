@@ -1,0 +1,56 @@
+"""The use cases of Send Songs over the ports, one module each:
+
+    conversation   store incoming messages, read them, answer (every command)
+    registration   connect a play history (chat link, page and code)
+    sharing        send_song: look up, find the friend, store, deliver
+    checks         per-recipient history checks: listened / expired, notices
+    delivery       send now or keep in the outbox; route by address
+
+`Service` builds them once over a Ports; every runtime (serve, demo, Lambda,
+benchmarks) drives the bot through it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import structlog
+
+from sendsongs.domain.schedule import Schedule
+from sendsongs.ports import Ports
+from sendsongs.service.checks import ListenChecks
+from sendsongs.service.conversation import Conversation
+from sendsongs.service.delivery import Delivery
+from sendsongs.service.registration import Registration
+from sendsongs.service.sharing import Sharing
+from sendsongs.signing import Signer
+
+log = structlog.get_logger(__name__)
+
+INBOX_MEMORY = timedelta(days=7)  # handled message ids are kept this long to drop redeliveries
+
+
+class Service:
+    """Every runtime drives the bot through this one object."""
+
+    def __init__(
+        self,
+        ports: Ports,
+        *,
+        schedule: Schedule,
+        signer: Signer,
+        public_url: str,
+        oauth_source: str = "spotify",
+    ) -> None:
+        self.ports = ports
+        self.schedule = schedule
+        self.delivery = Delivery(ports.stores.outbox, ports.channels, ports.clock)
+        self.registration = Registration(ports, self.delivery, signer, public_url, oauth_source)
+        self.sharing = Sharing(ports, self.delivery, schedule)
+        self.conversation = Conversation(ports, self.delivery, self.registration, self.sharing)
+        self.checks = ListenChecks(ports, self.delivery, schedule, self.registration.personal_link)
+
+    async def housekeeping(self) -> None:
+        """Forget long-handled messages and dead single-use secrets."""
+        now = self.ports.clock.now()
+        await self.ports.stores.admin.purge(now - INBOX_MEMORY, now)

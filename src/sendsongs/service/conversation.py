@@ -1,0 +1,114 @@
+"""The chat side: store incoming messages first, then read and answer them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import timedelta
+
+import structlog
+
+from sendsongs.domain import replies
+from sendsongs.domain.commands import (
+    Command,
+    CommandError,
+    Help,
+    Register,
+    RegisterWithCode,
+    SendSong,
+    parse,
+)
+from sendsongs.domain.links import find_track_id
+from sendsongs.domain.models import IncomingMessage, MessageKind, Reply
+from sendsongs.ports import Ports
+from sendsongs.service.delivery import Delivery
+from sendsongs.service.registration import Registration
+from sendsongs.service.sharing import Sharing, read_choice
+
+log = structlog.get_logger(__name__)
+
+INBOX_LEASE = timedelta(seconds=60)
+
+
+class Conversation:
+    def __init__(
+        self,
+        ports: Ports,
+        delivery: Delivery,
+        registration: Registration,
+        sharing: Sharing,
+    ) -> None:
+        self._ports, self._delivery = ports, delivery
+        self._registration, self._sharing = registration, sharing
+
+    async def accept(self, messages: Sequence[IncomingMessage]) -> int:
+        """Durably store incoming messages; returns how many were new."""
+        if not messages:
+            return 0
+        return await self._ports.stores.inbox.add_incoming(messages)
+
+    async def process_inbox(self, limit: int = 20) -> int:
+        """Handle stored messages; each is finished even if handling fails, so one
+        poisoned message cannot block the queue (the person is told)."""
+        now = self._ports.clock.now()
+        inbox = self._ports.stores.inbox
+        messages = await inbox.claim_incoming(now, now + INBOX_LEASE, limit)
+        by_sender: dict[str, list[IncomingMessage]] = defaultdict(list)
+        for message in messages:
+            by_sender[str(message.sender)].append(message)
+        # people are served side by side (one slow look-up holds up nobody else);
+        # each person's own messages stay in the order they were written
+        await asyncio.gather(*(self._handle_in_order(queue) for queue in by_sender.values()))
+        return len(messages)
+
+    async def _handle_in_order(self, messages: list[IncomingMessage]) -> None:
+        for message in messages:
+            try:
+                await self.handle(message)
+            except Exception:
+                log.exception("message_failed", message_id=message.id)
+                await self._reply(message, replies.internal_error())
+            await self._ports.stores.inbox.finish_incoming(message.id)
+
+    async def handle(self, message: IncomingMessage) -> None:
+        """One message from a person: answer it."""
+        # a message from the person reopens the channel's window for what was held
+        if await self._ports.stores.outbox.release_held(message.sender):
+            await self._delivery.deliver_outbox()
+        command = await self._read(message)
+        if isinstance(command, Reply):
+            await self._reply(message, command)
+        else:
+            await self._reply(message, await self._dispatch(message, command))
+
+    async def _read(self, message: IncomingMessage) -> Command | Reply:
+        """The command in a message, or the reply that says what is wrong with it."""
+        choice = await read_choice(self._ports, message)
+        if choice is not None:
+            return choice
+        # a quick reply or button we don't know is read by its visible text
+        text = message.text.strip()
+        if not text:
+            return replies.only_text(any(find_track_id(url) for url in message.attachments))
+        try:
+            return parse(text)
+        except CommandError as error:
+            return Reply(str(error))
+
+    async def _dispatch(self, message: IncomingMessage, command: Command) -> Reply:
+        log.info("command", kind=type(command).__name__, address=str(message.sender))
+        match command:
+            case Help():
+                return replies.help_text()
+            case Register():
+                return await self._registration.chat_link(
+                    message.sender, command.name, message.profile_name
+                )
+            case RegisterWithCode():
+                return await self._registration.redeem_code(message.sender, command)
+            case SendSong():
+                return await self._sharing.send_song(message, command)
+
+    async def _reply(self, message: IncomingMessage, reply: Reply) -> None:
+        await self._delivery.send(message.sender, reply, MessageKind.RESPONSE)

@@ -1,0 +1,192 @@
+"""Connecting a person's play history: the chat link flow and the page-and-code flow
+of OAuth sources (Spotify), whichever channel the person writes from."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import structlog
+
+from sendsongs.domain import replies
+from sendsongs.domain.commands import RegisterWithCode
+from sendsongs.domain.models import (
+    Address,
+    Connection,
+    MessageKind,
+    PendingLink,
+    Person,
+    Reply,
+)
+from sendsongs.errors import AccessRefused, GrantRevoked, ServiceError
+from sendsongs.ports import AccountLink, LinkedAccount, Ports
+from sendsongs.service.delivery import Delivery
+from sendsongs.signing import InvalidLink, Signer
+
+log = structlog.get_logger(__name__)
+
+LINK_VALID = timedelta(minutes=30)  # the chat link
+STATE_VALID = timedelta(minutes=10)  # time to get through the consent page
+CODE_VALID = timedelta(minutes=15)  # the page flow's one-time code
+
+
+@dataclass(frozen=True)
+class Connected:
+    name: str
+
+
+@dataclass(frozen=True)
+class SignupCode:
+    code: str
+
+    @property
+    def command(self) -> str:
+        return f'register code:"{self.code}" name:"Your Name"'
+
+
+@dataclass(frozen=True)
+class LoginFailed:
+    reason: str
+
+
+LoginResult = Connected | SignupCode | LoginFailed
+
+
+def new_person_id() -> str:
+    """Our own id for a person: opaque, channel-neutral, unguessable."""
+    return "p_" + secrets.token_urlsafe(12)
+
+
+class Registration:
+    def __init__(
+        self, ports: Ports, delivery: Delivery, signer: Signer, public_url: str, source: str
+    ) -> None:
+        self._ports, self._delivery, self._signer = ports, delivery, signer
+        self._source = source
+        self.login_url = f"{public_url}/{source}/login"
+
+    @property
+    def _link(self) -> AccountLink:
+        return self._ports.account_links[self._source]
+
+    async def chat_link(self, address: Address, name: str | None, profile: str | None) -> Reply:
+        """`register`: a personal link that connects the source to this chat."""
+        name = name or await self._known_name(address, profile)
+        if not name:
+            return replies.need_a_name()
+        return replies.register_link(self.personal_link(address, name), name, LINK_VALID)
+
+    def personal_link(self, address: Address, name: str) -> str:
+        """A signed link, valid LINK_VALID, that connects `address` under `name`."""
+        return f"{self.login_url}?t={self._signer.login_token(str(address), name)}"
+
+    async def _known_name(self, address: Address, profile: str | None) -> str | None:
+        person = await self._ports.stores.people.person_at(address)
+        if person is not None:
+            return person.name
+        if profile:
+            return profile
+        channel = self._ports.channels.get(address.channel)
+        return None if channel is None else await channel.profile_name(address.id)
+
+    async def start(self, token: str | None) -> str:
+        """The consent URL; raises InvalidLink for a bad chat token."""
+        address = name = None
+        if token:
+            raw, name = self._signer.read_login_token(token, LINK_VALID)
+            try:
+                address = Address.parse(raw)
+            except ValueError:
+                raise InvalidLink("this sign-up link is invalid or has expired") from None
+        verifier = secrets.token_urlsafe(64)
+        nonce = secrets.token_urlsafe(24)
+        expires_at = self._ports.clock.now() + STATE_VALID
+        await self._ports.stores.secrets.save_pending_link(
+            PendingLink(nonce, verifier, expires_at, address=address, name=name)
+        )
+        return self._link.authorize_url(self._signer.state(nonce), _challenge(verifier))
+
+    async def finish(self, state: str, code: str | None, error: str | None) -> LoginResult:
+        """The callback: single-use state, code exchange, then link or hand out a code."""
+        try:
+            nonce = self._signer.read_state(state, STATE_VALID)
+        except InvalidLink as invalid:
+            return LoginFailed(str(invalid).capitalize() + ".")
+        now = self._ports.clock.now()
+        link = await self._ports.stores.secrets.take_pending_link(nonce, now)
+        if link is None:
+            return LoginFailed("This sign-in link was already used or has expired.")
+        if error or not code:
+            return LoginFailed("Access was not granted, so nothing was connected.")
+        try:
+            account = await self._link.exchange_code(code, link.code_verifier)
+        except AccessRefused:
+            return LoginFailed(replies.access_refused_page())
+        except GrantRevoked:
+            return LoginFailed("The sign-in was refused. Please start again.")
+        except ServiceError as failure:
+            log.warning("code_exchange_failed", error=str(failure))
+            return LoginFailed("The music service isn't answering. Please start again shortly.")
+        if link.address is None or link.name is None:
+            return await self._hand_out_code(account)
+        refusal = await self._taken_by_someone_else(account, link.address)
+        if refusal is not None:
+            return LoginFailed(refusal)
+        reply = await self._save(link.address, link.name, account)
+        await self._delivery.send(link.address, reply, MessageKind.UPDATE)
+        return Connected(link.name)
+
+    async def redeem_code(self, address: Address, command: RegisterWithCode) -> Reply:
+        """`register code:"…" name:"…"`: the page flow's last step."""
+        now = self._ports.clock.now()
+        account = await self._ports.stores.secrets.take_signup_code(command.code, now)
+        if account is None:
+            return replies.bad_code(self.login_url)
+        refusal = await self._taken_by_someone_else(account, address)
+        if refusal is not None:
+            return Reply(refusal)
+        return await self._save(address, command.name, account)
+
+    async def _taken_by_someone_else(self, account: LinkedAccount, address: Address) -> str | None:
+        """One account, one person: otherwise one person's plays would count as
+        another's listens."""
+        if account.account is None:
+            return None
+        holder = await self._ports.stores.people.connection_of_account(
+            self._source, account.account
+        )
+        if holder is None:
+            return None
+        person = await self._ports.stores.people.person_at(address)
+        if person is not None and person.id == holder.person_id:
+            return None
+        return replies.account_taken()
+
+    async def _hand_out_code(self, account: LinkedAccount) -> SignupCode:
+        code = secrets.token_urlsafe(16)  # 128 bits: unguessable within its 15 minutes
+        expires_at = self._ports.clock.now() + CODE_VALID
+        await self._ports.stores.secrets.save_signup_code(code, account, expires_at)
+        return SignupCode(code)
+
+    async def _save(self, address: Address, name: str, account: LinkedAccount) -> Reply:
+        people, now = self._ports.stores.people, self._ports.clock.now()
+        existing = await people.person_at(address)
+        person = Person(
+            id=existing.id if existing else new_person_id(),
+            name=name,
+            registered_at=existing.registered_at if existing else now,
+        )
+        await people.save_person(person, address)
+        await people.save_connection(
+            Connection(person.id, self._source, account.account, now, grant=account.grant)
+        )
+        log.info("connected", person=person.id, source=self._source, again=existing is not None)
+        return replies.connected(name, again=existing is not None)
+
+
+def _challenge(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")

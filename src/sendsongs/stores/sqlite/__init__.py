@@ -1,0 +1,72 @@
+"""The store on an embedded SQLite database (WAL), safe for several processes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sendsongs.crypto import TokenCipher
+from sendsongs.errors import StoreError
+from sendsongs.ports import Stores
+from sendsongs.stores.sqlite.db import SqliteDatabase
+from sendsongs.stores.sqlite.pauses import SqlitePauses
+from sendsongs.stores.sqlite.people import SqlitePeople
+from sendsongs.stores.sqlite.queues import SqliteInbox, SqliteOutbox
+from sendsongs.stores.sqlite.schema import (
+    SCHEMA_VERSION,
+    apply_migrations,
+    schema_version,
+    to_db_time,
+)
+from sendsongs.stores.sqlite.secrets import SqliteSecrets
+from sendsongs.stores.sqlite.shares import SqliteShares
+
+
+class SqliteAdmin:
+    """Schema, health, housekeeping and shutdown of one SQLite file."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    def __repr__(self) -> str:
+        return f"SqliteAdmin({self._db.path!r})"
+
+    async def migrate(self) -> None:
+        async with self._db.session(write=True) as db:
+            await apply_migrations(db)
+
+    async def ping(self) -> None:
+        async with self._db.session(write=False) as db:
+            version = await schema_version(db)
+        if version != SCHEMA_VERSION:
+            raise StoreError(
+                f"the SQLite store has schema {version}, expected {SCHEMA_VERSION};"
+                " run `sendsongs migrate`"
+            )
+
+    async def purge(self, handled_before: datetime, now: datetime) -> None:
+        now_value = to_db_time(now)
+        async with self._db.session(write=True) as db:
+            await db.execute(
+                "DELETE FROM inbox WHERE done = 1 AND received_at < ?",
+                (to_db_time(handled_before),),
+            )
+            for table in ("pending_links", "signup_codes", "choices"):
+                # the names are the constants above, never input
+                await db.execute(f"DELETE FROM {table} WHERE expires_at <= ?", (now_value,))  # noqa: S608
+
+    async def close(self) -> None:
+        await self._db.close()
+
+
+def open_sqlite(path: str, cipher: TokenCipher, *, busy_timeout: float = 10.0) -> Stores:
+    """Every store role over one SQLite file (opened lazily, on first use)."""
+    db = SqliteDatabase(path, busy_timeout)
+    return Stores(
+        people=SqlitePeople(db, cipher),
+        shares=SqliteShares(db),
+        inbox=SqliteInbox(db),
+        outbox=SqliteOutbox(db),
+        secrets=SqliteSecrets(db, cipher),
+        pauses=SqlitePauses(db),
+        admin=SqliteAdmin(db),
+    )
