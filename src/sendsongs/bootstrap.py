@@ -120,6 +120,7 @@ def build_runtime(settings: Settings, overrides: Overrides | None = None) -> Run
         client_secret=settings.secret("SPOTIFY_CLIENT_SECRET"),
         redirect_uri=settings.redirect_uri,
         clock=clock,
+        short_link_url=settings.spotify_short_link_url,
     )
     ports = Ports(
         stores=stores,

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     spotify_api_url: str = Field(
         "https://api.spotify.com/v1", validation_alias=AliasChoices("SPOTIFY_API_URL")
     )
+    # not in the original: where to follow spotify.link / link.tospotify.com short
+    # links instead of their real hosts (`{url}/{host}/{code}`); tests use the sandbox
+    spotify_short_link_url: str | None = _env("SPOTIFY_SHORT_LINK_URL")
     fast_interval: int = Field(300, gt=0, validation_alias=AliasChoices("SENDSONGS_FAST_INTERVAL"))
     fast_window: int = Field(3600, ge=0, validation_alias=AliasChoices("SENDSONGS_FAST_WINDOW"))
     slow_interval: int = Field(3600, gt=0, validation_alias=AliasChoices("SENDSONGS_SLOW_INTERVAL"))

@@ -71,8 +71,15 @@ class ChatChannel(Protocol):
 class Catalog(Protocol):
     """Track look-ups with the app's own credentials (no person involved)."""
 
+    source: str  # whose rate limits its calls count against, e.g. "spotify"
+
     async def track(self, track_id: str) -> Track:
         """The Spotify track `track_id` (base62); NotFound if there is none."""
+        ...
+
+    async def resolve_short_link(self, host: str, code: str) -> str:
+        """The track id a short link (`https://spotify.link/<code>`) redirects to;
+        NotFound if it leads anywhere but a track."""
         ...
 
 

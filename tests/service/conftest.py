@@ -119,6 +119,7 @@ class ScriptedMusic:
     history_calls: list[tuple[str, datetime]] = field(default_factory=list)
     fail_history: list[Exception] = field(default_factory=list)
     in_flight: list[object] = field(default_factory=list)  # awaited during a history call
+    short_links: dict[str, str | None] = field(default_factory=dict)  # code -> track id
     source: str = "spotify"
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -144,6 +145,12 @@ class ScriptedMusic:
         if track_id not in TRACKS:
             raise NotFound(track_id)
         return TRACKS[track_id]
+
+    async def resolve_short_link(self, host: str, code: str) -> str:
+        track_id = self.short_links.get(code)
+        if track_id is None:
+            raise NotFound(f"https://{host}/{code}")
+        return track_id
 
     async def plays(self, connection: Connection, since: datetime) -> History:
         owner = connection.account or ""

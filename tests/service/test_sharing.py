@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sendsongs.domain.models import MessageKind
+from sendsongs.domain.models import IncomingMessage, MessageKind
 from tests.service.conftest import World, at
 
 ALICE, BOB, BOB2 = "psid-alice", "psid-bob", "psid-bob2"
@@ -178,3 +178,72 @@ async def test_one_slow_lookup_holds_up_nobody_else(friends: World) -> None:
     gate.set()
     assert await handling == 2
     assert friends.chat.last(ALICE).text.startswith("Sent Happy Now")
+
+
+@pytest.mark.parametrize("host", ["spotify.link", "link.tospotify.com"])
+async def test_a_short_link_is_followed_to_its_track(friends: World, host: str) -> None:
+    friends.music.short_links["Zq9XwV3KpLm"] = "46X0dXeliHXD73sxexJx7d"
+    await friends.say(ALICE, f'send_song name:"Bob Jones" https://{host}/Zq9XwV3KpLm')
+    assert friends.chat.last(ALICE).text.startswith("Sent Happy Now by Zedd, Elley Duhé")
+    [share] = await friends.store.pending_shares(BOB)
+    assert share.track.uri == "spotify:track:46X0dXeliHXD73sxexJx7d"
+
+
+async def test_a_short_link_to_anything_but_a_track_is_refused_clearly(friends: World) -> None:
+    await friends.say(ALICE, 'send_song name:"Bob Jones" https://spotify.link/AlbumCode1')
+    assert "doesn't lead to a song" in friends.chat.last(ALICE).text
+    assert await friends.store.pending_shares(BOB) == []
+
+
+async def test_a_bare_short_link_is_answered_with_the_command_to_send_it(friends: World) -> None:
+    await friends.say(ALICE, "https://spotify.link/Zq9XwV3KpLm")
+    assert 'send_song name:"Friend\'s Name" https://spotify.link/Zq9XwV3KpLm' in (
+        friends.chat.last(ALICE).text
+    )
+
+
+async def test_a_song_in_an_attachment_is_suggested_with_its_own_link(friends: World) -> None:
+    wrapped = (
+        "https://l.facebook.com/l.php?u=https%3A%2F%2Fopen.spotify.com%2Ftrack%2F"
+        "0VjIjW4GlUZAMYd2vXMi3b%3Fsi%3Dabc&h=x"
+    )
+    for text, attachment in (
+        ("Harbor Song", wrapped),
+        ("", "https://open.spotify.com/track/0VjIjW4GlUZAMYd2vXMi3b?si=abc"),
+    ):
+        message = IncomingMessage(
+            f"messenger:att-{len(text)}", at(ALICE), friends.clock.now(), text,
+            attachments=(attachment,),
+        )  # fmt: skip
+        await friends.service.conversation.handle(message)
+        reply = friends.chat.last(ALICE).text
+        assert "https://open.spotify.com/track/0VjIjW4GlUZAMYd2vXMi3b" in reply, reply
+        assert "46X0dXeliHXD73sxexJx7d" not in reply  # never the help's example song
+
+
+async def test_a_command_written_around_an_attached_song_sends_it(friends: World) -> None:
+    message = IncomingMessage(
+        "messenger:att-cmd", at(ALICE), friends.clock.now(), 'send_song name:"Bob Jones"',
+        attachments=("https://open.spotify.com/track/0VjIjW4GlUZAMYd2vXMi3b",),
+    )  # fmt: skip
+    await friends.service.conversation.handle(message)
+    assert friends.chat.last(ALICE).text.startswith("Sent Blinding Lights")
+
+
+async def test_a_rate_limited_lookup_pauses_spotify_for_every_sender(friends: World) -> None:
+    from sendsongs.errors import RateLimited
+
+    calls = []
+    lookup = friends.music.track
+
+    async def limited(track_id: str) -> object:
+        calls.append(track_id)
+        raise RateLimited(0)
+
+    friends.music.track = limited  # type: ignore[method-assign,assignment]
+    await friends.say(ALICE, f'send_song name:"Bob Jones" {LINK}')
+    assert "slow down" in friends.chat.last(ALICE).text
+    friends.music.track = lookup  # type: ignore[method-assign]
+    await friends.say(BOB, f'send_song name:"Alice Liddell" {LINK}')
+    assert "slow down" in friends.chat.last(BOB).text  # the pause is app-wide
+    assert len(calls) == 1

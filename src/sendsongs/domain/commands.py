@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sendsongs.domain.links import find_track_id, mentions_spotify, track_url
+from sendsongs.domain.links import find_short_link, find_track_id, mentions_spotify, track_url
 
 MAX_NOTE = 300  # two notes must fit a 1,000-character quick-reply payload
 MAX_NAME = 60
@@ -40,10 +40,11 @@ class RegisterWithCode:
 @dataclass(frozen=True)
 class SendSong:
     name: str
-    track_id: str
+    track_id: str  # empty while only a short link is known
     pre: str | None = None
     post: str | None = None
     recipient_id: str | None = None  # set when the sender picked among namesakes
+    short_link: tuple[str, str] | None = None  # (host, code), resolved by the service
 
 
 Command = Help | Register | RegisterWithCode | SendSong
@@ -120,7 +121,8 @@ def _send_song(fields: dict[str, str], leftover: str) -> SendSong:
     typed = fields.get("name")
     name = _name(typed if typed is not None else _addressee(leftover))
     track_id = find_track_id(leftover)
-    if track_id is None:
+    short_link = None if track_id is not None else find_short_link(leftover)
+    if track_id is None and short_link is None:
         if mentions_spotify(leftover):
             raise CommandError(
                 "That isn't a Spotify song link. In Spotify, open the song, then "
@@ -136,7 +138,17 @@ def _send_song(fields: dict[str, str], leftover: str) -> SendSong:
             'send_song name:"Bob Jones" https://open.spotify.com/track/…'
         )
     pre, post = _note(fields, "pre"), _note(fields, "post")
-    return SendSong(name=name, track_id=track_id, pre=pre, post=post)
+    return SendSong(name=name, track_id=track_id or "", pre=pre, post=post, short_link=short_link)
+
+
+def shared_link(text: str) -> str | None:
+    """The Spotify track link (or short link) in a text or attachment url, written
+    the way the bot suggests it back; None if there is none."""
+    track_id = find_track_id(text)
+    if track_id is not None:
+        return track_url(track_id)
+    short = find_short_link(text)
+    return None if short is None else f"https://{short[0]}/{short[1]}"
 
 
 def _addressee(leftover: str) -> str | None:
@@ -163,8 +175,8 @@ def _note(fields: dict[str, str], key: str) -> str | None:
 
 
 def _unknown(text: str, word: str) -> str:
-    track_id = find_track_id(text)
-    if track_id is not None:  # a bare link, as Spotify's Share button pastes it
-        return f'Who should get it? Send: send_song name:"Friend\'s Name" {track_url(track_id)}'
+    link = shared_link(text)
+    if link is not None:  # a bare link, as Spotify's Share button pastes it
+        return f'Who should get it? Send: send_song name:"Friend\'s Name" {link}'
     shown = word if len(word) <= 30 else word[:30] + "…"
     return f'I don\'t understand "{shown}". Send help to see what I can do.'

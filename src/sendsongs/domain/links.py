@@ -15,6 +15,9 @@ _URI = re.compile(rf"\bspotify:track:({_ID})\b")
 # Messenger sometimes wraps shared links in its redirector: l.facebook.com/l.php?u=<link>
 _REDIRECT = re.compile(r"https?://l\.facebook\.com/l\.php\?\S+", re.IGNORECASE)
 _SPOTIFY_ANY = re.compile(r"https?://(?:open\.)?spotify\.com/\S*|spotify:\S+", re.IGNORECASE)
+# What Spotify's share sheet produces on some platforms: a redirect to open.spotify.com.
+SHORT_LINK_HOSTS = ("spotify.link", "link.tospotify.com")
+_SHORT = re.compile(r"https?://(spotify\.link|link\.tospotify\.com)/([0-9A-Za-z_-]{4,64})\b", re.I)
 
 
 def find_track_id(text: str) -> str | None:
@@ -25,6 +28,16 @@ def find_track_id(text: str) -> str | None:
             # ids are case-sensitive base62; the case-insensitive regex only
             # relaxes the host and the intl segment, the group is taken verbatim
             return match.group(1)
+    return None
+
+
+def find_short_link(text: str) -> tuple[str, str] | None:
+    """(host, code) of the first Spotify short link in `text`, if any; its target is
+    only known by following the redirect."""
+    for candidate in (text, *_unwrapped_redirects(text)):
+        match = _SHORT.search(candidate)
+        if match:
+            return match.group(1).lower(), match.group(2)
     return None
 
 

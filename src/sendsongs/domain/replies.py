@@ -83,10 +83,25 @@ def music_unavailable() -> Reply:
     return Reply("Spotify isn't answering right now. Please send that again in a minute.")
 
 
-def only_text(has_spotify_link: bool) -> Reply:
-    if has_spotify_link:
-        return Reply(f'To send that song, write: send_song name:"Friend\'s Name" {EXAMPLE_LINK}')
+def only_text(link: str | None) -> Reply:
+    """For a message without a command: the song it carries, as a command to copy."""
+    if link is not None:
+        return Reply(f'To send that song, write: send_song name:"Friend\'s Name" {link}')
     return Reply("I only read text messages. Send help to see what I can do.")
+
+
+def short_link_not_a_track(link: str) -> Reply:
+    return Reply(
+        f"{link} doesn't lead to a song (maybe an album or a playlist). In Spotify, open "
+        "the song itself, then Share → Copy Song Link."
+    )
+
+
+def music_paused(minutes: int) -> Reply:
+    return Reply(
+        "Spotify asked me to slow down for a while. Please send that again in "
+        f"{max(1, minutes)} minute{'s' if minutes > 1 else ''}."
+    )
 
 
 def share_for_friend(sender: str, pre: str | None, track: Track) -> Reply:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,13 +29,11 @@ from sendsongs.domain.schedule import Schedule
 from sendsongs.errors import AccessRefused, GrantRevoked, RateLimited, ServiceError
 from sendsongs.ports import Ports
 from sendsongs.service.delivery import Delivery
+from sendsongs.service.pauses import RATE_LIMIT_FLOOR, pause_source, paused_until
 
 log = structlog.get_logger(__name__)
 
 CHECK_LEASE = timedelta(seconds=60)  # a crashed worker's checks come due again after this
-# A Retry-After of 0 (or none) is not "now": pause at least this long (or one fast
-# interval, when that is shorter), plus up to half as much again of jitter.
-RATE_LIMIT_FLOOR = timedelta(seconds=30)
 CONCURRENCY = 8
 
 ReconnectLink = Callable[[Address, str], str]  # (address, name) -> personal link
@@ -68,7 +65,8 @@ class ListenChecks:
     ) -> None:
         self._ports, self._delivery, self._schedule = ports, delivery, schedule
         self._reconnect_link = reconnect_link
-        self._pause_floor = min(RATE_LIMIT_FLOOR, schedule.fast_interval)
+        # never shorter than the floor, nor than one fast interval when that is shorter
+        self.floor = min(RATE_LIMIT_FLOOR, schedule.fast_interval)
 
     async def run_due(self, limit: int = 50) -> Sweep:
         """Claim the due recipient checks and run them, a few at a time."""
@@ -142,8 +140,8 @@ class ListenChecks:
             log.error("source_not_configured", source=source)
             return _Reading(None, [])
         now = self._ports.clock.now()
-        paused = await self._ports.stores.pauses.paused_until(source)
-        if paused is not None and paused > now:
+        paused = await paused_until(self._ports.stores.pauses, source, now)
+        if paused is not None:
             return _Reading(None, [], paused)
         try:
             return _Reading((await history.plays(connection, since)).plays, [])
@@ -152,19 +150,11 @@ class ListenChecks:
         except AccessRefused:
             return await self._lost(connection, ConnectionStatus.REFUSED)
         except RateLimited as error:
-            return _Reading(None, [], await self._pause(source, error, now))
+            pauses = self._ports.stores.pauses
+            return _Reading(None, [], await pause_source(pauses, source, error, now, self.floor))
         except ServiceError as error:  # 5xx, timeouts, a second 401: keep the schedule
             log.warning("history_unavailable", source=source, error=str(error))
             return _Reading(None, [])
-
-    async def _pause(self, source: str, error: RateLimited, now: datetime) -> datetime:
-        """Pause every worker's calls to the source (it limits the app, not one user)."""
-        stated = timedelta(seconds=error.retry_after)
-        jitter = self._pause_floor * random.uniform(0.0, 0.5)  # noqa: S311 - spreads retries
-        until = now + max(stated, self._pause_floor) + jitter
-        await self._ports.stores.pauses.pause(source, until)
-        log.warning("source_paused", source=source, seconds=round((until - now).total_seconds()))
-        return until
 
     async def _lost(self, connection: Connection, status: ConnectionStatus) -> _Reading:
         people = self._ports.stores.people

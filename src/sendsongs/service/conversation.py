@@ -18,8 +18,8 @@ from sendsongs.domain.commands import (
     RegisterWithCode,
     SendSong,
     parse,
+    shared_link,
 )
-from sendsongs.domain.links import find_track_id
 from sendsongs.domain.models import IncomingMessage, MessageKind, Reply
 from sendsongs.ports import Ports
 from sendsongs.service.delivery import Delivery
@@ -89,12 +89,21 @@ class Conversation:
             return choice
         # a quick reply or button we don't know is read by its visible text
         text = message.text.strip()
+        # a song shared from an app arrives as an attachment (maybe wrapped in a
+        # redirector), often with its title as the text
+        attached = next(filter(None, map(shared_link, message.attachments)), None)
         if not text:
-            return replies.only_text(any(find_track_id(url) for url in message.attachments))
+            return replies.only_text(attached)
         try:
             return parse(text)
         except CommandError as error:
-            return Reply(str(error))
+            if attached is None or shared_link(text) is not None:
+                return Reply(str(error))
+        try:  # the command was written around the attached song: read them together
+            command = parse(f"{text} {attached}")
+        except CommandError:
+            return replies.only_text(attached)
+        return command if isinstance(command, SendSong) else replies.only_text(attached)
 
     async def _dispatch(self, message: IncomingMessage, command: Command) -> Reply:
         log.info("command", kind=type(command).__name__, address=str(message.sender))

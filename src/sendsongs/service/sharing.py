@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 from collections.abc import Sequence
 from datetime import timedelta
+from math import ceil
 
 import structlog
 
@@ -18,11 +20,13 @@ from sendsongs.domain.models import (
     Person,
     Reply,
     Share,
+    Track,
 )
 from sendsongs.domain.schedule import Schedule
-from sendsongs.errors import NotFound, ServiceError
+from sendsongs.errors import NotFound, RateLimited, ServiceError
 from sendsongs.ports import Ports
 from sendsongs.service.delivery import Delivery, Sent
+from sendsongs.service.pauses import RATE_LIMIT_FLOOR, pause_source, paused_until
 
 log = structlog.get_logger(__name__)
 
@@ -39,19 +43,20 @@ class Sharing:
         sender = await people.person_at(message.sender)
         if sender is None:
             return replies.not_registered()
+        if command.short_link is not None:
+            resolved = await self._resolve(command.short_link)
+            if isinstance(resolved, Reply):
+                return resolved
+            command = dataclasses.replace(command, track_id=resolved, short_link=None)
         friends = await self._recipients(command)
         if not friends:
             return replies.nobody_called(command.name)
         if len(friends) > 1:
             return await self._ask_which(message, command, friends)
         friend = friends[0]
-        try:
-            track = await self._ports.catalog.track(command.track_id)
-        except NotFound:
-            return replies.unknown_track(command.track_id)
-        except ServiceError as error:  # transient or not, the sender can only try later
-            log.warning("track_lookup_failed", error=str(error))
-            return replies.music_unavailable()
+        track = await self._look_up(command.track_id)
+        if isinstance(track, Reply):
+            return track
         address = await people.address_of(friend.id)
         if address is None:
             return replies.nobody_called(command.name)
@@ -77,6 +82,39 @@ class Sharing:
         if outcome.sent is Sent.HELD:
             return replies.share_waiting(friend, track, outcome.explanation, readable)
         return replies.share_sent(friend, track, readable)
+
+    async def _resolve(self, short_link: tuple[str, str]) -> str | Reply:
+        """The track id behind a short link, or the reply that says why not."""
+        host, code = short_link
+        try:
+            return await self._ports.catalog.resolve_short_link(host, code)
+        except NotFound:
+            return replies.short_link_not_a_track(f"https://{host}/{code}")
+        except ServiceError as error:
+            log.warning("short_link_failed", error=str(error))
+            return replies.music_unavailable()
+
+    async def _look_up(self, track_id: str) -> Track | Reply:
+        """The track, unless the catalog's source is paused for every caller (Spotify
+        limits the app, not the person) or cannot answer."""
+        catalog, pauses, now = (
+            self._ports.catalog,
+            self._ports.stores.pauses,
+            self._ports.clock.now(),
+        )
+        paused = await paused_until(pauses, catalog.source, now)
+        if paused is not None:
+            return replies.music_paused(ceil((paused - now).total_seconds() / 60))
+        try:
+            return await catalog.track(track_id)
+        except NotFound:
+            return replies.unknown_track(track_id)
+        except RateLimited as error:
+            until = await pause_source(pauses, catalog.source, error, now, RATE_LIMIT_FLOOR)
+            return replies.music_paused(ceil((until - now).total_seconds() / 60))
+        except ServiceError as error:  # transient or not, the sender can only try later
+            log.warning("track_lookup_failed", error=str(error))
+            return replies.music_unavailable()
 
     async def _recipients(self, command: SendSong) -> list[Person]:
         if command.recipient_id is None:

@@ -125,3 +125,10 @@ def test_any_text_parses_or_explains(text: str) -> None:
 def test_quoted_fields_round_trip(name: str, note: str) -> None:
     command = parse(f'send_song name:"{name}" pre:"{note}" {LINK}')
     assert command == SendSong(name, ID, pre=" ".join(note.split()))
+
+
+def test_a_short_link_is_kept_for_the_service_to_follow() -> None:
+    command = parse('send_song name:"Bob" https://link.tospotify.com/a1B2c3D4e5')
+    assert isinstance(command, SendSong)
+    assert command.short_link == ("link.tospotify.com", "a1B2c3D4e5")
+    assert command.track_id == ""

@@ -15,7 +15,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from sendsongs.domain.links import track_url
+from sendsongs.domain.links import SHORT_LINK_HOSTS, find_short_link, find_track_id, track_url
 from sendsongs.domain.models import Grant, Play, Track
 from sendsongs.errors import (
     AccessRefused,
@@ -34,6 +34,7 @@ _APP_TOKEN_MARGIN = timedelta(seconds=60)
 _DEFAULT_RETRY_AFTER = 1.0
 PAGE_SIZE = 50  # recently-played's maximum `limit`
 MAX_PAGES = 4  # 200 plays back: about ten hours of non-stop listening
+MAX_REDIRECTS = 3
 _TRACK_ID = re.compile(r"[A-Za-z0-9]+")
 
 
@@ -51,6 +52,7 @@ class SpotifyClient:
         redirect_uri: str,
         clock: Clock,
         scope: str = "user-read-recently-played",
+        short_link_url: str | None = None,
     ) -> None:
         self._http = http
         self._accounts_url = accounts_url.rstrip("/")
@@ -60,6 +62,7 @@ class SpotifyClient:
         self._redirect_uri = redirect_uri
         self._clock = clock
         self._scope = scope
+        self._short_link_url = short_link_url.rstrip("/") if short_link_url else None
         self._app_token: str | None = None
         self._app_token_expires_at = datetime.min.replace(tzinfo=UTC)
         # One token request at a time, however many lookups are waiting for it.
@@ -218,6 +221,34 @@ class SpotifyClient:
         if not isinstance(user_id, str) or not user_id:
             raise TransientError("spotify /me response has no id")
         return user_id
+
+    # -- short links (spotify.link, link.tospotify.com) --
+
+    async def follow_short_link(self, host: str, code: str) -> str | None:
+        """The open.spotify.com track id a short link redirects to, following at most
+        MAX_REDIRECTS hops and only within Spotify's hosts; None if it lands anywhere
+        else (an album, a playlist, an unknown code)."""
+        url = self._short_link(host, code)
+        for _ in range(MAX_REDIRECTS):
+            response = await self._send("GET", url, follow_redirects=False)
+            if response.status_code >= 500:
+                raise TransientError(f"spotify short link: HTTP {response.status_code}")
+            target = response.headers.get("location") if response.is_redirect else None
+            if target is None:
+                # some short-link pages answer 200 with the link in the page instead
+                return find_track_id(response.text) if response.is_success else None
+            if (track_id := find_track_id(target)) is not None:
+                return track_id
+            if (short := find_short_link(target)) is None:
+                return None
+            url = self._short_link(*short)
+        return None
+
+    def _short_link(self, host: str, code: str) -> str:
+        if host not in SHORT_LINK_HOSTS:
+            raise ValueError(f"not a spotify short-link host: {host}")
+        base = self._short_link_url or "https:/"
+        return f"{base}/{host}/{quote(code, safe='')}"
 
     # -- the wire --
 
