@@ -1,11 +1,12 @@
-# Terraform and provider versions. S3 native state locking (use_lockfile) needs Terraform 1.10.
+# Terraform and provider versions. S3 state locking (use_lockfile) needs Terraform 1.10,
+# write-only arguments (the SSM parameters' value_wo) Terraform 1.11 and a recent provider.
 terraform {
-  required_version = ">= 1.10"
+  required_version = ">= 1.11"
 
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.80, < 7.0"
+      version = ">= 6.8, < 7.0"
     }
   }
 }

@@ -126,6 +126,15 @@ def test_environment_names_are_the_contract_names(stack: Stack) -> None:
     environment = contract()["environment"]
     assert list(locals_["plain_environment"]) == environment["plain"]
     assert string_literals(locals_["secret_variables"]) == environment["secrets"]
+    switched = {
+        name: variable
+        for variable, names in re.findall(
+            r"var\.(\w+) \? \[([^\]]*)\]", locals_["secret_variables"]
+        )
+        for name in string_literals(names)
+    }
+    assert switched == environment["enabled_by"]
+    assert set(environment["enabled_by"].values()) <= set(stack.variables())
     assert "{VAR}" + locals_["ssm_parameter_suffix"] == environment["ssm"]["variable"]
     assert locals_["ssm_parameter_names"] == (
         "${{for name in local.secret_variables : name => "
@@ -161,9 +170,9 @@ def test_no_secret_is_given_as_a_plain_value(stack: Stack) -> None:
     (parameter,) = stack.resources("aws_ssm_parameter").values()
     assert parameter["type"] == "SecureString"
     assert parameter["key_id"] == "${aws_kms_key.main.arn}"
-    assert parameter["lifecycle"] == [{"ignore_changes": ["${value}"]}] or parameter[
-        "lifecycle"
-    ] == [{"ignore_changes": ["value"]}]
+    # only a write-only placeholder: the real value is set outside Terraform, never in state
+    assert "value" not in parameter
+    assert (parameter["value_wo"], parameter["value_wo_version"]) == ("unset", 1)
 
 
 def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
