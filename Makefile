@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install demo test lint unit e2e browser bench clean
+.PHONY: install demo test lint unit e2e browser bench clean lambda-zip checkov
 
 install: $(VENV)/.installed
 
@@ -44,6 +44,33 @@ e2e: install
 bench: install
 	PYTHONPATH=. $(PY) benchmarks/run.py
 	PYTHONPATH=. $(PY) benchmarks/detection_delay.py
+
+# The Lambda deployment package: this project's wheel and its '[aws]' dependencies, as wheels
+# for Lambda's python3.12 on arm64 (nothing is compiled here), zipped at the archive root.
+LAMBDA_PLATFORMS := --platform manylinux2014_aarch64 --platform manylinux_2_28_aarch64
+
+lambda-zip: install
+	rm -rf build/lambda build/lambda-wheel dist/lambda.zip
+	$(PY) -m pip wheel -q --no-deps -w build/lambda-wheel .
+	$(PY) -m pip install -q --target build/lambda $(LAMBDA_PLATFORMS) --implementation cp \
+		--python-version 3.12 --only-binary=:all: --upgrade \
+		"$$(ls build/lambda-wheel/sendsongs-*.whl)[aws]"
+	find build/lambda -name __pycache__ -type d -prune -exec rm -rf {} +
+	mkdir -p dist
+	cd build/lambda && $(abspath $(PY)) -m zipfile -c $(CURDIR)/dist/lambda.zip .
+	@ls -l dist/lambda.zip
+
+# checkov pins many packages of its own, so it gets its own virtual environment.
+CHECKOV_VENV := .venv-checkov
+
+$(CHECKOV_VENV)/.installed:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install -q 'checkov>=3.3,<4'
+	@touch $@
+
+checkov: $(CHECKOV_VENV)/.installed
+	$(CHECKOV_VENV)/bin/checkov -d deploy/terraform --quiet --compact --skip-download
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
