@@ -32,7 +32,7 @@ browser:
 		&& (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
 		|| echo "chromium could not be installed: the browser test will be skipped")
 
-test: install lint browser
+test: install lint browser $(CHECKOV_VENV)/.installed
 	$(BIN)/pytest -q
 
 unit: install
@@ -73,4 +73,4 @@ checkov: $(CHECKOV_VENV)/.installed
 	$(CHECKOV_VENV)/bin/checkov -d deploy/terraform --quiet --compact --skip-download
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache
