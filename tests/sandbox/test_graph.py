@@ -120,10 +120,32 @@ async def test_24_hour_window(
     outside = error_of(await send(client, config, message(psid)))
     assert (outside["code"], outside["error_subcode"]) == (10, 2018278)
     assert "outside of allowed window" in outside["message"]
-    tagged = message(psid, messaging_type="MESSAGE_TAG", tag="ACCOUNT_UPDATE")
-    assert (await send(client, config, tagged)).status_code == 200
+    update = error_of(await send(client, config, message(psid, messaging_type="UPDATE")))
+    assert (update["code"], update["error_subcode"]) == (10, 2018278)
     untagged = message(psid, messaging_type="MESSAGE_TAG")
     assert error_of(await send(client, config, untagged))["code"] == 100
+    assert (await client.get("/_sandbox/messenger/messages")).json()["next"] == 1
+
+
+@pytest.mark.parametrize("tag", ["ACCOUNT_UPDATE", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE"])
+async def test_retired_message_tags_are_refused_even_inside_the_window(
+    client: httpx.AsyncClient, config: SandboxConfig, psid: str, tag: str
+) -> None:
+    tagged = message(psid, messaging_type="MESSAGE_TAG", tag=tag)
+    refused = error_of(await send(client, config, tagged))
+    assert refused["code"] == 100 and tag in refused["message"]
+    assert (await client.get("/_sandbox/messenger/messages")).json()["messages"] == []
+
+
+async def test_human_agent_tag_answers_for_seven_days(
+    client: httpx.AsyncClient, config: SandboxConfig, psid: str, clock: FakeClock
+) -> None:
+    agent = message(psid, messaging_type="MESSAGE_TAG", tag="HUMAN_AGENT")
+    clock.advance(7 * 24 * 3600 - 1)
+    assert (await send(client, config, agent)).status_code == 200
+    clock.advance(1)
+    late = error_of(await send(client, config, agent))
+    assert (late["code"], late["error_subcode"]) == (10, 2018278)
 
 
 async def test_window_control(client: httpx.AsyncClient, config: SandboxConfig, psid: str) -> None:

@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sendsongs.sandbox.control_io import ControlError, control, number_field, read_json
+from sendsongs.sandbox.control_io import (
+    ControlError,
+    control,
+    number_field,
+    read_json,
+    text_field,
+)
+from sendsongs.sandbox.graph_errors import NAMED_ERRORS
 from sendsongs.sandbox.traffic import DEFAULT_HANG, Fault, Traffic
 
 
 class SandboxControl:
     """`/_sandbox/faults`, `/_sandbox/stats` and `/_sandbox/reset` handlers."""
 
-    def __init__(self, traffic: Traffic, reset: Callable[[], None]) -> None:
+    def __init__(
+        self, traffic: Traffic, reset: Callable[[], None], page_token: Callable[[], str]
+    ) -> None:
         self.traffic = traffic
         self.reset_world = reset
+        self.page_token = page_token
 
     def routes(self) -> list[Route]:
         return [
@@ -33,26 +44,34 @@ class SandboxControl:
 
     async def add_fault(self, request: Request) -> Response:
         body = await read_json(request)
+        error = _named_error(body)
         prefix = body.get("path_prefix")
-        if not isinstance(prefix, str) or not prefix.startswith("/"):
-            raise ControlError("path_prefix must be a path starting with /")
-        raw_status = body.get("status")
-        status: int | None
-        if raw_status == "timeout":
-            status = None
-        elif (
-            isinstance(raw_status, int)
-            and not isinstance(raw_status, bool)
-            and (400 <= raw_status <= 599)
+        if not (prefix is None and error is not None) and (
+            not isinstance(prefix, str) or not prefix.startswith("/")
         ):
-            status = raw_status
-        else:
-            raise ControlError('status must be an HTTP error status (400-599) or "timeout"')
-        count = body.get("count", 1)
-        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-            raise ControlError("count must be a positive integer")
+            raise ControlError("path_prefix must be a path starting with /")
+        status = _status(body, error)
+        remaining = _remaining(body, error)
         delay = number_field(body, "delay", DEFAULT_HANG if status is None else 0.0) or 0.0
-        fault = Fault(prefix, status, count, number_field(body, "retry_after", None), delay)
+        usage = body.get("usage_header")
+        if usage not in (None, "business", "app"):
+            raise ControlError('usage_header must be "business", "app" or null')
+        regain = number_field(body, "regain_minutes", 1.0)
+        if regain is None or regain < 0:
+            raise ControlError("regain_minutes must be a number of minutes, 0 or more")
+        fault = Fault(
+            prefix,
+            status,
+            remaining,
+            number_field(body, "retry_after", None),
+            delay,
+            error=error,
+            psid=text_field(body, "psid"),
+            # The password change kills the token in use now; a new one is unaffected.
+            token=self.page_token() if error == "session_invalidated" else None,
+            usage_header=usage,
+            regain_minutes=regain,
+        )
         self.traffic.faults.append(fault)
         return JSONResponse({"fault": fault.to_json()})
 
@@ -66,3 +85,39 @@ class SandboxControl:
     async def reset(self, request: Request) -> Response:
         self.reset_world()
         return JSONResponse({"reset": True})
+
+
+def _named_error(body: dict[str, Any]) -> str | None:
+    error = body.get("error")
+    if error is None:
+        return None
+    if not isinstance(error, str) or error not in NAMED_ERRORS:
+        raise ControlError("error must be one of " + ", ".join(NAMED_ERRORS))
+    return error
+
+
+def _status(body: dict[str, Any], error: str | None) -> int | None:
+    raw = body.get("status")
+    if raw is None and error is not None:
+        return 400  # Graph answers its refusals, throttling included, with 400
+    if raw == "timeout" and error is None:
+        return None
+    if isinstance(raw, int) and not isinstance(raw, bool) and 400 <= raw <= 599:
+        return raw
+    raise ControlError('status must be an HTTP error status (400-599) or "timeout"')
+
+
+def _remaining(body: dict[str, Any], error: str | None) -> int | None:
+    """How many calls the fault answers; None: until cleared (the default for an
+    invalidated session, which only a new token ends)."""
+    until_cleared = body.get(
+        "until_cleared", error == "session_invalidated" and "count" not in body
+    )
+    if not isinstance(until_cleared, bool):
+        raise ControlError("until_cleared must be true or false")
+    if until_cleared:
+        return None
+    count = body.get("count", 1)
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise ControlError("count must be a positive integer")
+    return count
