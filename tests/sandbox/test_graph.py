@@ -93,7 +93,10 @@ async def test_text_limit_is_2000_characters(
     client: httpx.AsyncClient, config: SandboxConfig, psid: str
 ) -> None:
     assert (await send(client, config, message(psid, "x" * 2000))).status_code == 200
-    assert error_of(await send(client, config, message(psid, "x" * 2001)))["code"] == 100
+    too_long = error_of(await send(client, config, message(psid, "x" * 2001)))
+    assert too_long["message"] == (
+        "(#100) Length of param message[text] must be less than or equal to 2000"
+    )
 
 
 async def test_quick_reply_limits(
@@ -109,6 +112,35 @@ async def test_quick_reply_limits(
     assert (await send(client, config, with_replies(["a" * 20] * 13))).status_code == 200
     assert error_of(await send(client, config, with_replies(["a" * 21])))["code"] == 100
     assert error_of(await send(client, config, with_replies(["a"] * 14)))["code"] == 100
+    no_title = error_of(await send(client, config, with_replies([""])))
+    assert (no_title["code"], no_title["error_subcode"]) == (100, 2018098)
+    long_payload = with_replies(["Yes"])
+    long_payload["message"]["quick_replies"][0]["payload"] = "p" * 1000
+    assert (await send(client, config, long_payload)).status_code == 200
+    long_payload["message"]["quick_replies"][0]["payload"] = "p" * 1001
+    too_long = error_of(await send(client, config, long_payload))
+    assert too_long["code"] == 100 and "[payload]" in too_long["message"]
+    assert (await client.get("/_sandbox/messenger/messages")).json()["next"] == 2
+
+
+async def test_a_message_needs_text_or_an_attachment(
+    client: httpx.AsyncClient, config: SandboxConfig, psid: str
+) -> None:
+    for empty in ({}, {"text": ""}, {"quick_replies": []}):
+        error = error_of(await send(client, config, {**message(psid), "message": empty}))
+        assert (error["code"], error["error_subcode"]) == (100, 2018034)
+        assert error["message"] == (
+            "(#100) Message cannot be empty, must provide valid attachment or text"
+        )
+    failed = (await client.get("/_sandbox/messenger/failed", params={"psid": psid})).json()
+    assert failed["next"] == 3 and failed["failed"][0]["recipient_id"] == psid
+    attachment = {"type": "image", "payload": {"url": "https://example.test/cover.jpg"}}
+    body = {**message(psid), "message": {"attachment": attachment}}
+    assert (await send(client, config, body)).status_code == 200
+    [sent] = (await client.get("/_sandbox/messenger/messages")).json()["messages"]
+    assert sent["attachment"] == attachment and sent["text"] == ""
+    untyped = {**message(psid), "message": {"attachment": {"payload": {}}}}
+    assert error_of(await send(client, config, untyped))["code"] == 100
 
 
 async def test_24_hour_window(
@@ -127,7 +159,9 @@ async def test_24_hour_window(
     assert (await client.get("/_sandbox/messenger/messages")).json()["next"] == 1
 
 
-@pytest.mark.parametrize("tag", ["ACCOUNT_UPDATE", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE"])
+@pytest.mark.parametrize(
+    "tag", ["ACCOUNT_UPDATE", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE"]
+)
 async def test_retired_message_tags_are_refused_even_inside_the_window(
     client: httpx.AsyncClient, config: SandboxConfig, psid: str, tag: str
 ) -> None:
