@@ -1,4 +1,16 @@
-"""Control routes for the sandbox as a whole: faults, call counts, reset."""
+"""Control routes for the sandbox as a whole: faults, call counts, reset.
+
+Under `/_sandbox` (docs/sandbox-messenger.md has examples):
+
+- `POST /faults`: an HTTP failure `{"path_prefix", "status": 400-599 | "timeout",
+  "count"?, "retry_after"?, "delay"?}`, or one of Graph's refusals on the Send API
+  `{"error": <name in graph_errors.NAMED_ERRORS>, "psid"?, "count"? | "until_cleared"?,
+  "usage_header"?: "business" | "app", "regain_minutes"?, "status"?, "path_prefix"?}`
+  → `{"fault": {...}}`. `session_invalidated` lasts, bound to the current page token,
+  until cleared.
+- `GET /faults` → `{"faults": [...]}`; `DELETE /faults` clears them all
+- `GET /stats` → `{"calls": {"METHOD /route/template": n}}`; `POST /reset`
+"""
 
 from __future__ import annotations
 

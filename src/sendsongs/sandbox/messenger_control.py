@@ -1,4 +1,18 @@
-"""Control routes for the fake page: people, their windows, what they say, what the bot sent."""
+"""Control routes for the fake page: people, their windows, what they say, what the bot sent.
+
+Under `/_sandbox` (docs/sandbox-messenger.md has examples):
+
+- `GET /messenger/users`; `POST /messenger/users {"psid"?, "first_name"?, "last_name"?}`
+- `POST /messenger/users/{psid}/window {"open": bool}`
+- `POST /messenger/say`: one person `{"psid", "text" | "text_json" |
+  "quick_reply_payload" | "attachments", "mid"?}` → `{"mid", "webhook_status"}`;
+  several in one signed POST `{"events": [...], "one_entry"?}` → `{"mids", ...}`;
+  the same bytes again `{"redeliver": mid}` → `{"mid", "redelivered": true, ...}`
+- `GET /messenger/messages?psid=&since=` → delivered sends `{"messages", "next"}`
+- `GET /messenger/failed?psid=&since=` → refused sends `{"failed", "next"}`
+- `GET|POST /messenger/config {"webhook_url"?, "page_access_token"?,
+  "require_appsecret_proof"?}`: a new page token replaces the old one
+"""
 
 from __future__ import annotations
 
