@@ -11,6 +11,7 @@ def test_defaults_are_the_documented_fakes() -> None:
     assert config.page_id == "1984234425170095"
     assert config.token_ttl == 3600
     assert config.rotate_refresh_tokens is True
+    assert config.require_appsecret_proof is False
 
 
 def test_from_env_reads_the_bot_variables_and_falls_back() -> None:
@@ -26,3 +27,10 @@ def test_from_env_reads_the_bot_variables_and_falls_back() -> None:
     assert config.page_access_token == "ptoken"
     assert config.app_secret == "sandbox-app-secret"
     assert config.webhook_url == "http://127.0.0.1:9999/webhook"
+    assert config.require_appsecret_proof is False
+
+
+def test_appsecret_proof_is_required_only_when_switched_on() -> None:
+    for value, required in (("1", True), ("true", True), ("0", False), ("", False)):
+        config = SandboxConfig.from_env({"SANDBOX_REQUIRE_APPSECRET_PROOF": value})
+        assert config.require_appsecret_proof is required

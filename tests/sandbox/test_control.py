@@ -192,13 +192,24 @@ async def test_stats_count_calls_by_route_template(
 async def test_reset_clears_everything(client: httpx.AsyncClient, config: SandboxConfig) -> None:
     await login(client, config)
     await new_person(client)
-    await client.post("/_sandbox/messenger/config", json={"webhook_url": "http://x.test/h"})
+    await client.post(
+        "/_sandbox/messenger/config",
+        json={
+            "webhook_url": "http://x.test/h",
+            "page_access_token": "rotated",
+            "require_appsecret_proof": True,
+        },
+    )
     await client.post("/_sandbox/reset")
     assert (await client.get("/_sandbox/spotify/users")).json() == {"users": []}
     assert (await client.get("/_sandbox/messenger/users")).json() == {"users": []}
     assert (await client.get("/_sandbox/stats")).json() == {"calls": {}}
     config_now = (await client.get("/_sandbox/messenger/config")).json()
-    assert config_now == {"webhook_url": config.webhook_url}
+    assert config_now == {
+        "webhook_url": config.webhook_url,
+        "page_access_token": config.page_access_token,
+        "require_appsecret_proof": False,
+    }
 
 
 async def test_catalog_and_play_validation(client: httpx.AsyncClient) -> None:

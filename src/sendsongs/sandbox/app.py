@@ -34,13 +34,17 @@ def create_sandbox_app(
     """A fresh, empty sandbox. `webhook_client` posts `say` events (a new client per
     event if None); `clock` gives unix seconds, so tests can move time."""
     now = clock or system_clock
-    messenger = MessengerWorld(now, config.webhook_url)
+    messenger = MessengerWorld(
+        now, config.webhook_url, config.page_access_token, config.require_appsecret_proof
+    )
     spotify = SpotifyWorld(now, config.token_ttl, config.rotate_refresh_tokens)
     traffic = Traffic()
     telegram = TelegramWorld(now, config.telegram_bot_token)
 
     def reset() -> None:
-        messenger.reset(config.webhook_url)
+        messenger.reset(
+            config.webhook_url, config.page_access_token, config.require_appsecret_proof
+        )
         spotify.reset()
         traffic.reset()
         telegram.reset()
@@ -49,7 +53,7 @@ def create_sandbox_app(
         *MessengerControl(messenger, config, webhook_client).routes(),
         *SpotifyControl(spotify).routes(),
         *TelegramControl(telegram, webhook_client).routes(),
-        *SandboxControl(traffic, reset).routes(),
+        *SandboxControl(traffic, reset, lambda: messenger.page_access_token).routes(),
     ]
     routes = [
         # Open to any origin, so a demo page served elsewhere can drive the fake world.

@@ -1,4 +1,9 @@
-"""The sandbox's settings: the credentials it accepts and where it delivers webhooks."""
+"""The sandbox's settings: the credentials it accepts and where it delivers webhooks.
+
+Read from the bot's own variables (so both agree on the secrets) plus the sandbox's:
+`SANDBOX_WEBHOOK_URL` (where `say` posts events) and `SANDBOX_REQUIRE_APPSECRET_PROOF`
+(`1`: every Graph call must carry a correct `appsecret_proof`; off by default).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,8 @@ class SandboxConfig:
     page_id: str = "1984234425170095"
     token_ttl: int = 3600  # seconds an access token lives, as Spotify's
     rotate_refresh_tokens: bool = True
+    # Graph's "Require App Secret" app setting: every call must carry appsecret_proof.
+    require_appsecret_proof: bool = False
     telegram_bot_token: str = "123456:sandbox-telegram-token"  # noqa: S105 - a well-known fake
 
     @classmethod
@@ -33,5 +40,10 @@ class SandboxConfig:
             ),
             app_secret=environ.get("MESSENGER_APP_SECRET") or default.app_secret,
             webhook_url=environ.get("SANDBOX_WEBHOOK_URL") or default.webhook_url,
+            require_appsecret_proof=_flag(environ.get("SANDBOX_REQUIRE_APPSECRET_PROOF")),
             telegram_bot_token=(environ.get("TELEGRAM_BOT_TOKEN") or default.telegram_bot_token),
         )
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")

@@ -1,8 +1,23 @@
-"""Control routes for the sandbox as a whole: faults, call counts, reset."""
+"""Control routes for the sandbox as a whole: faults, call counts, reset.
+
+Under `/_sandbox` (docs/sandbox-messenger.md has examples):
+
+- `POST /faults`: an HTTP failure `{"path_prefix", "status": 400-599 | "timeout" |
+  "drop", "count"?, "until_cleared"?, "retry_after"?, "delay"?, "description"?,
+  "psid"?, "chat_id"?}`, or one of Graph's refusals on the Send API
+  `{"error": <name in graph_errors.NAMED_ERRORS>, "psid"?, "count"? | "until_cleared"?,
+  "usage_header"?: "business" | "app", "regain_minutes"?, "status"?, "path_prefix"?}`
+  → `{"fault": {...}}`. `count` is 1 by default; `"count": null` or
+  `"until_cleared": true` keeps the fault until cleared. `session_invalidated` lasts,
+  bound to the current page token, until cleared.
+- `GET /faults` → `{"faults": [...]}`; `DELETE /faults` clears them all
+- `GET /stats` → `{"calls": {"METHOD /route/template": n}}`; `POST /reset`
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -15,15 +30,19 @@ from sendsongs.sandbox.control_io import (
     read_json,
     text_field,
 )
+from sendsongs.sandbox.graph_errors import NAMED_ERRORS
 from sendsongs.sandbox.traffic import DEFAULT_HANG, Fault, Traffic
 
 
 class SandboxControl:
     """`/_sandbox/faults`, `/_sandbox/stats` and `/_sandbox/reset` handlers."""
 
-    def __init__(self, traffic: Traffic, reset: Callable[[], None]) -> None:
+    def __init__(
+        self, traffic: Traffic, reset: Callable[[], None], page_token: Callable[[], str]
+    ) -> None:
         self.traffic = traffic
         self.reset_world = reset
+        self.page_token = page_token
 
     def routes(self) -> list[Route]:
         return [
@@ -39,37 +58,37 @@ class SandboxControl:
 
     async def add_fault(self, request: Request) -> Response:
         body = await read_json(request)
+        error = _named_error(body)
         prefix = body.get("path_prefix")
-        if not isinstance(prefix, str) or not prefix.startswith("/"):
+        if not (prefix is None and error is not None) and (
+            not isinstance(prefix, str) or not prefix.startswith("/")
+        ):
             raise ControlError("path_prefix must be a path starting with /")
-        raw_status = body.get("status")
-        status: int | None
-        if raw_status in ("timeout", "drop"):
-            status = None
-        elif (
-            isinstance(raw_status, int)
-            and not isinstance(raw_status, bool)
-            and (400 <= raw_status <= 599)
-        ):
-            status = raw_status
-        else:
-            raise ControlError('status must be an HTTP error status (400-599), "timeout" or "drop"')
-        count = body.get("count", 1)
-        if count is not None and (
-            not isinstance(count, int) or isinstance(count, bool) or count < 1
-        ):
-            raise ControlError("count must be a positive integer, or null for until cleared")
-        hang = raw_status == "timeout"
+        status = _status(body, error)
+        remaining = _remaining(body, error)
+        hang = body.get("status") == "timeout"
         delay = number_field(body, "delay", DEFAULT_HANG if hang else 0.0) or 0.0
+        usage = body.get("usage_header")
+        if usage not in (None, "business", "app"):
+            raise ControlError('usage_header must be "business", "app" or null')
+        regain = number_field(body, "regain_minutes", 1.0)
+        if regain is None or regain < 0:
+            raise ControlError("regain_minutes must be a number of minutes, 0 or more")
         fault = Fault(
             prefix,
             status,
-            count,
+            remaining,
             number_field(body, "retry_after", None),
             delay,
+            error=error,
+            psid=text_field(body, "psid"),
+            # The password change kills the token in use now; a new one is unaffected.
+            token=self.page_token() if error == "session_invalidated" else None,
+            usage_header=usage,
+            regain_minutes=regain,
             chat_id=text_field(body, "chat_id"),
             description=text_field(body, "description"),
-            drop=raw_status == "drop",
+            drop=body.get("status") == "drop",
         )
         self.traffic.faults.append(fault)
         return JSONResponse({"fault": fault.to_json()})
@@ -84,3 +103,41 @@ class SandboxControl:
     async def reset(self, request: Request) -> Response:
         self.reset_world()
         return JSONResponse({"reset": True})
+
+
+def _named_error(body: dict[str, Any]) -> str | None:
+    error = body.get("error")
+    if error is None:
+        return None
+    if not isinstance(error, str) or error not in NAMED_ERRORS:
+        raise ControlError("error must be one of " + ", ".join(NAMED_ERRORS))
+    return error
+
+
+def _status(body: dict[str, Any], error: str | None) -> int | None:
+    raw = body.get("status")
+    if raw is None and error is not None:
+        return 400  # Graph answers its refusals, throttling included, with 400
+    if raw in ("timeout", "drop") and error is None:
+        return None
+    if isinstance(raw, int) and not isinstance(raw, bool) and 400 <= raw <= 599:
+        return raw
+    raise ControlError('status must be an HTTP error status (400-599), "timeout" or "drop"')
+
+
+def _remaining(body: dict[str, Any], error: str | None) -> int | None:
+    """How many calls the fault answers; None: until cleared, asked for with
+    `"until_cleared": true` or `"count": null` (the default for an invalidated
+    session, which only a new token ends)."""
+    count = body.get("count", 1)
+    until_cleared = body.get(
+        "until_cleared",
+        count is None or (error == "session_invalidated" and "count" not in body),
+    )
+    if not isinstance(until_cleared, bool):
+        raise ControlError("until_cleared must be true or false")
+    if until_cleared:
+        return None
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise ControlError("count must be a positive integer, or null for until cleared")
+    return count
