@@ -13,6 +13,7 @@ from sendsongs.sandbox.clock import Clock, system_clock
 from sendsongs.sandbox.config import SandboxConfig
 from sendsongs.sandbox.control import SandboxControl
 from sendsongs.sandbox.graph import GraphApi
+from sendsongs.sandbox.history_control import HistoryServices
 from sendsongs.sandbox.messenger_control import MessengerControl
 from sendsongs.sandbox.messenger_world import MessengerWorld
 from sendsongs.sandbox.paths import RootMarker
@@ -34,16 +35,19 @@ def create_sandbox_app(
     messenger = MessengerWorld(now, config.webhook_url)
     spotify = SpotifyWorld(now, config.token_ttl, config.rotate_refresh_tokens)
     traffic = Traffic()
+    history = HistoryServices(config, now, traffic)
 
     def reset() -> None:
         messenger.reset(config.webhook_url)
         spotify.reset()
         traffic.reset()
+        history.reset()
 
     controls = [
         *MessengerControl(messenger, config, webhook_client).routes(),
         *SpotifyControl(spotify).routes(),
         *SandboxControl(traffic, reset).routes(),
+        *history.controls(),
     ]
     routes = [
         # Open to any origin, so a demo page served elsewhere can drive the fake world.
@@ -58,6 +62,7 @@ def create_sandbox_app(
         ),
         *Accounts(spotify, config).routes(traffic),
         *WebApi(spotify).routes(traffic),
+        *history.routes(),
         # Last: its two-segment pattern `/{version}/{psid}` would shadow the others.
         *GraphApi(messenger, config).routes(traffic),
     ]
@@ -65,4 +70,5 @@ def create_sandbox_app(
     app.state.messenger = messenger
     app.state.spotify = spotify
     app.state.traffic = traffic
+    app.state.history = history
     return app

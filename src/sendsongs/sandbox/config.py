@@ -18,6 +18,10 @@ class SandboxConfig:
     page_id: str = "1984234425170095"
     token_ttl: int = 3600  # seconds an access token lives, as Spotify's
     rotate_refresh_tokens: bool = True
+    lastfm_api_key: str = "sandbox-lastfm-api-key"
+    # ListenBrainz requests per window before a 429; None answers headers but never refuses.
+    listenbrainz_rate_limit: int | None = None
+    listenbrainz_rate_window: int = 10  # seconds, the window of ListenBrainz's rate limiter
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> SandboxConfig:
@@ -31,4 +35,10 @@ class SandboxConfig:
             ),
             app_secret=environ.get("MESSENGER_APP_SECRET") or default.app_secret,
             webhook_url=environ.get("SANDBOX_WEBHOOK_URL") or default.webhook_url,
+            lastfm_api_key=environ.get("LASTFM_API_KEY") or default.lastfm_api_key,
+            listenbrainz_rate_limit=_optional_int(environ.get("SANDBOX_LISTENBRAINZ_RATE_LIMIT")),
         )
+
+
+def _optional_int(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.strip() else None
