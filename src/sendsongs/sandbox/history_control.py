@@ -33,7 +33,7 @@ class HistoryServices:
     """Both play-history services: the app mounts `routes()` and `controls()`."""
 
     def __init__(self, config: SandboxConfig, clock: Clock, traffic: Traffic) -> None:
-        self.clock = clock
+        self.config = config
         self.traffic = traffic
         self.listenbrainz = HistoryWorld(clock)
         self.lastfm = HistoryWorld(clock)
@@ -71,6 +71,8 @@ class HistoryServices:
     def reset(self) -> None:
         self.listenbrainz.reset()
         self.lastfm.reset()
+        self.limiter.limit = self.config.listenbrainz_rate_limit
+        self.limiter.window = self.config.listenbrainz_rate_window
         self.limiter.reset()
         self.lastfm_api.single_track_as_object = False
 
