@@ -14,6 +14,7 @@ from sendsongs.sandbox.clock import Clock, system_clock
 from sendsongs.sandbox.config import SandboxConfig
 from sendsongs.sandbox.control import SandboxControl
 from sendsongs.sandbox.graph import GraphApi
+from sendsongs.sandbox.history_control import HistoryServices
 from sendsongs.sandbox.messenger_control import MessengerControl
 from sendsongs.sandbox.messenger_world import MessengerWorld
 from sendsongs.sandbox.paths import RootMarker
@@ -40,6 +41,7 @@ def create_sandbox_app(
     spotify = SpotifyWorld(now, config.token_ttl, config.rotate_refresh_tokens)
     traffic = Traffic()
     telegram = TelegramWorld(now, config.telegram_bot_token)
+    history = HistoryServices(config, now, traffic)
 
     def reset() -> None:
         messenger.reset(
@@ -48,12 +50,14 @@ def create_sandbox_app(
         spotify.reset()
         traffic.reset()
         telegram.reset()
+        history.reset()
 
     controls = [
         *MessengerControl(messenger, config, webhook_client).routes(),
         *SpotifyControl(spotify).routes(),
         *TelegramControl(telegram, webhook_client).routes(),
         *SandboxControl(traffic, reset, lambda: messenger.page_access_token).routes(),
+        *history.controls(),
     ]
     routes = [
         # Open to any origin, so a demo page served elsewhere can drive the fake world.
@@ -69,6 +73,7 @@ def create_sandbox_app(
         *Accounts(spotify, config).routes(traffic),
         *WebApi(spotify).routes(traffic),
         *BotApi(telegram).routes(traffic),
+        *history.routes(),
         # Last: its two-segment pattern `/{version}/{psid}` would shadow the others.
         *GraphApi(messenger, config).routes(traffic),
     ]
@@ -77,4 +82,5 @@ def create_sandbox_app(
     app.state.spotify = spotify
     app.state.traffic = traffic
     app.state.telegram = telegram
+    app.state.history = history
     return app

@@ -1,8 +1,9 @@
 """The sandbox's settings: the credentials it accepts and where it delivers webhooks.
 
 Read from the bot's own variables (so both agree on the secrets) plus the sandbox's:
-`SANDBOX_WEBHOOK_URL` (where `say` posts events) and `SANDBOX_REQUIRE_APPSECRET_PROOF`
-(`1`: every Graph call must carry a correct `appsecret_proof`; off by default).
+`SANDBOX_WEBHOOK_URL` (where `say` posts events), `SANDBOX_REQUIRE_APPSECRET_PROOF`
+(`1`: every Graph call must carry a correct `appsecret_proof`; off by default) and
+`SANDBOX_LISTENBRAINZ_RATE_LIMIT` (requests per window before a 429; none by default).
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ class SandboxConfig:
     # Graph's "Require App Secret" app setting: every call must carry appsecret_proof.
     require_appsecret_proof: bool = False
     telegram_bot_token: str = "123456:sandbox-telegram-token"  # noqa: S105 - a well-known fake
+    lastfm_api_key: str = "sandbox-lastfm-api-key"
+    # ListenBrainz requests per window before a 429; None answers headers but never refuses.
+    listenbrainz_rate_limit: int | None = None
+    listenbrainz_rate_window: int = 10  # seconds, the window of ListenBrainz's rate limiter
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> SandboxConfig:
@@ -42,8 +47,14 @@ class SandboxConfig:
             webhook_url=environ.get("SANDBOX_WEBHOOK_URL") or default.webhook_url,
             require_appsecret_proof=_flag(environ.get("SANDBOX_REQUIRE_APPSECRET_PROOF")),
             telegram_bot_token=(environ.get("TELEGRAM_BOT_TOKEN") or default.telegram_bot_token),
+            lastfm_api_key=environ.get("LASTFM_API_KEY") or default.lastfm_api_key,
+            listenbrainz_rate_limit=_optional_int(environ.get("SANDBOX_LISTENBRAINZ_RATE_LIMIT")),
         )
 
 
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _optional_int(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.strip() else None

@@ -6,10 +6,13 @@ Under `/_sandbox` (docs/sandbox-messenger.md has examples):
   "drop", "count"?, "until_cleared"?, "retry_after"?, "delay"?, "description"?,
   "psid"?, "chat_id"?}`, or one of Graph's refusals on the Send API
   `{"error": <name in graph_errors.NAMED_ERRORS>, "psid"?, "count"? | "until_cleared"?,
-  "usage_header"?: "business" | "app", "regain_minutes"?, "status"?, "path_prefix"?}`
+  "usage_header"?: "business" | "app", "regain_minutes"?, "status"?, "path_prefix"?}`,
+  or a Last.fm error `{"error": <code in lastfm.STATUSES>, "path_prefix"?, "status"?}`
   → `{"fault": {...}}`. `count` is 1 by default; `"count": null` or
   `"until_cleared": true` keeps the fault until cleared. `session_invalidated` lasts,
   bound to the current page token, until cleared.
+- `POST /lastfm/faults`: Last.fm's shorthand, `{"error": <code>, "method"?, ...}`
+  (lastfm.shorthand_fault), otherwise as above
 - `GET /faults` → `{"faults": [...]}`; `DELETE /faults` clears them all
 - `GET /stats` → `{"calls": {"METHOD /route/template": n}}`; `POST /reset`
 """
@@ -31,11 +34,15 @@ from sendsongs.sandbox.control_io import (
     text_field,
 )
 from sendsongs.sandbox.graph_errors import NAMED_ERRORS
+from sendsongs.sandbox.lastfm import PATH as LASTFM_PATH
+from sendsongs.sandbox.lastfm import STATUSES as LASTFM_STATUSES
+from sendsongs.sandbox.lastfm import shorthand_fault
 from sendsongs.sandbox.traffic import DEFAULT_HANG, Fault, Traffic
 
 
 class SandboxControl:
-    """`/_sandbox/faults`, `/_sandbox/stats` and `/_sandbox/reset` handlers."""
+    """`/_sandbox/faults` (and Last.fm's shorthand for it), `/_sandbox/stats` and
+    `/_sandbox/reset` handlers."""
 
     def __init__(
         self, traffic: Traffic, reset: Callable[[], None], page_token: Callable[[], str]
@@ -49,6 +56,7 @@ class SandboxControl:
             Route("/faults", control(self.list_faults), methods=["GET"]),
             Route("/faults", control(self.add_fault), methods=["POST"]),
             Route("/faults", control(self.clear_faults), methods=["DELETE"]),
+            Route("/lastfm/faults", control(self.add_lastfm_fault), methods=["POST"]),
             Route("/stats", control(self.stats), methods=["GET"]),
             Route("/reset", control(self.reset), methods=["POST"]),
         ]
@@ -57,39 +65,12 @@ class SandboxControl:
         return JSONResponse({"faults": [f.to_json() for f in self.traffic.faults]})
 
     async def add_fault(self, request: Request) -> Response:
-        body = await read_json(request)
-        error = _named_error(body)
-        prefix = body.get("path_prefix")
-        if not (prefix is None and error is not None) and (
-            not isinstance(prefix, str) or not prefix.startswith("/")
-        ):
-            raise ControlError("path_prefix must be a path starting with /")
-        status = _status(body, error)
-        remaining = _remaining(body, error)
-        hang = body.get("status") == "timeout"
-        delay = number_field(body, "delay", DEFAULT_HANG if hang else 0.0) or 0.0
-        usage = body.get("usage_header")
-        if usage not in (None, "business", "app"):
-            raise ControlError('usage_header must be "business", "app" or null')
-        regain = number_field(body, "regain_minutes", 1.0)
-        if regain is None or regain < 0:
-            raise ControlError("regain_minutes must be a number of minutes, 0 or more")
-        fault = Fault(
-            prefix,
-            status,
-            remaining,
-            number_field(body, "retry_after", None),
-            delay,
-            error=error,
-            psid=text_field(body, "psid"),
-            # The password change kills the token in use now; a new one is unaffected.
-            token=self.page_token() if error == "session_invalidated" else None,
-            usage_header=usage,
-            regain_minutes=regain,
-            chat_id=text_field(body, "chat_id"),
-            description=text_field(body, "description"),
-            drop=body.get("status") == "drop",
-        )
+        return self.queue(parse_fault(await read_json(request), self.page_token))
+
+    async def add_lastfm_fault(self, request: Request) -> Response:
+        return self.queue(parse_fault(shorthand_fault(await read_json(request)), self.page_token))
+
+    def queue(self, fault: Fault) -> Response:
         self.traffic.faults.append(fault)
         return JSONResponse({"fault": fault.to_json()})
 
@@ -105,20 +86,69 @@ class SandboxControl:
         return JSONResponse({"reset": True})
 
 
-def _named_error(body: dict[str, Any]) -> str | None:
+def parse_fault(body: dict[str, Any], page_token: Callable[[], str]) -> Fault:
+    """The fault a `POST /_sandbox/faults` body asks for; `page_token` gives the Page's
+    current token, which an invalidated session is bound to."""
+    error, lastfm_error = _vendor_error(body)
+    prefix = body.get("path_prefix")
+    if prefix is None and lastfm_error is not None:
+        prefix = LASTFM_PATH
+    if not (prefix is None and error is not None) and (
+        not isinstance(prefix, str) or not prefix.startswith("/")
+    ):
+        raise ControlError("path_prefix must be a path starting with /")
+    status = _status(body, error, lastfm_error)
+    remaining = _remaining(body, error)
+    hang = body.get("status") == "timeout"
+    delay = number_field(body, "delay", DEFAULT_HANG if hang else 0.0) or 0.0
+    usage = body.get("usage_header")
+    if usage not in (None, "business", "app"):
+        raise ControlError('usage_header must be "business", "app" or null')
+    regain = number_field(body, "regain_minutes", 1.0)
+    if regain is None or regain < 0:
+        raise ControlError("regain_minutes must be a number of minutes, 0 or more")
+    return Fault(
+        prefix,
+        status,
+        remaining,
+        number_field(body, "retry_after", None),
+        delay,
+        error=error,
+        psid=text_field(body, "psid"),
+        # The password change kills the token in use now; a new one is unaffected.
+        token=page_token() if error == "session_invalidated" else None,
+        usage_header=usage,
+        regain_minutes=regain,
+        chat_id=text_field(body, "chat_id"),
+        description=text_field(body, "description"),
+        drop=body.get("status") == "drop",
+        lastfm_error=lastfm_error,
+    )
+
+
+def _vendor_error(body: dict[str, Any]) -> tuple[str | None, int | None]:
+    """`error`: a Graph error's name, or a Last.fm error code."""
     error = body.get("error")
     if error is None:
-        return None
-    if not isinstance(error, str) or error not in NAMED_ERRORS:
-        raise ControlError("error must be one of " + ", ".join(NAMED_ERRORS))
-    return error
+        return None, None
+    if isinstance(error, str) and error in NAMED_ERRORS:
+        return error, None
+    if isinstance(error, int) and not isinstance(error, bool) and error in LASTFM_STATUSES:
+        return None, error
+    raise ControlError(
+        "error must be one of "
+        + ", ".join(NAMED_ERRORS)
+        + f" (Graph) or one of the Last.fm codes {sorted(LASTFM_STATUSES)}"
+    )
 
 
-def _status(body: dict[str, Any], error: str | None) -> int | None:
+def _status(body: dict[str, Any], error: str | None, lastfm_error: int | None) -> int | None:
     raw = body.get("status")
     if raw is None and error is not None:
         return 400  # Graph answers its refusals, throttling included, with 400
-    if raw in ("timeout", "drop") and error is None:
+    if raw is None and lastfm_error is not None:
+        return LASTFM_STATUSES[lastfm_error]
+    if raw in ("timeout", "drop") and error is None and lastfm_error is None:
         return None
     if isinstance(raw, int) and not isinstance(raw, bool) and 400 <= raw <= 599:
         return raw

@@ -1,11 +1,12 @@
-"""Call counting and fault injection for the fake Graph, Spotify and Telegram routes.
+"""Call counting and fault injection for every vendor route the sandbox fakes.
 
 A fault is either a plain HTTP failure (`status`, a hang, or a dropped connection) on a
-path prefix, worn in the vendor's error shape, or one of Graph's named refusals
-(graph_errors.NAMED_ERRORS) on the Send API. Either can be narrowed to one recipient:
-a Messenger PSID or a Telegram `chat_id`; it lasts `remaining` calls or, with
-`remaining` None, until cleared. `session_invalidated` is bound to the page token
-current when it was injected, so it lasts until the page gets a new token.
+path prefix, worn in the vendor's error shape, or a vendor's own refusal: one of Graph's
+named errors (graph_errors.NAMED_ERRORS) on the Send API, or a Last.fm error code.
+Either can be narrowed to one recipient: a Messenger PSID or a Telegram `chat_id`; it
+lasts `remaining` calls or, with `remaining` None, until cleared. `session_invalidated`
+is bound to the page token current when it was injected, so it lasts until the page
+gets a new token.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class Family(Enum):
     ACCOUNTS = "accounts"
     WEB_API = "web_api"
     TELEGRAM = "telegram"
+    LISTENBRAINZ = "listenbrainz"
+    LASTFM = "lastfm"
 
 
 SEND_API = "/{version}/me/messages"
@@ -76,6 +79,7 @@ class Fault:
     chat_id: str | None = None  # only calls addressed to this chat (Telegram's `chat_id`)
     description: str | None = None  # the error text, instead of the family's usual one
     drop: bool = False  # close the connection mid-response instead of answering
+    lastfm_error: int | None = None  # a Last.fm error code (lastfm.STATUSES)
 
     def matches(self, call: Call) -> bool:
         if self.path_prefix is not None:
@@ -87,6 +91,8 @@ class Fault:
             return False
         if self.error is not None and call.family is not Family.GRAPH:
             return False  # Graph's refusals have no meaning elsewhere
+        if self.lastfm_error is not None and call.family is not Family.LASTFM:
+            return False
         if self.psid is not None and call.psid != self.psid:
             return False
         if self.chat_id is not None and call.chat_id != self.chat_id:
@@ -113,6 +119,8 @@ class Fault:
                 "regain_minutes": self.regain_minutes,
                 "bound_to_token": self.token is not None,
             }
+        if self.lastfm_error is not None:
+            answer["error"] = self.lastfm_error
         answer["psid"] = self.psid
         answer["chat_id"] = self.chat_id
         answer["until_cleared"] = self.remaining is None
@@ -193,12 +201,21 @@ async def _call(request: Request, template: str, family: Family) -> Call:
     return Call(route_path(request), template, family, psid, token)
 
 
-async def injected(fault: Fault, family: Family, page_id: str = "") -> Response:
-    """What a call hit by `fault` gets, after the fault's delay."""
+async def injected(
+    fault: Fault,
+    family: Family,
+    page_id: str = "",
+    shape: Callable[[Fault], Response] | None = None,
+) -> Response:
+    """What a call hit by `fault` gets, after the fault's delay: a dropped connection,
+    or the error in the vendor's shape (`shape`, for vendors whose errors depend on
+    their own state, else fault_response)."""
     if fault.delay:
         await asyncio.sleep(fault.delay)
     if fault.drop:
         return DroppedConnection()
+    if shape is not None:
+        return shape(fault)
     return fault_response(fault, family, page_id)
 
 
