@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from sendsongs.sandbox.config import SandboxConfig
-from sendsongs.sandbox.spotify_world import s256
+from sendsongs.sandbox.spotify_grants import s256
 
 from .helpers import REDIRECT_URI, authorize, basic, login
 
@@ -148,8 +148,18 @@ async def test_wrong_client_credentials(client: httpx.AsyncClient) -> None:
     response = await client.post(
         "/api/token", data={"grant_type": "client_credentials"}, headers=header
     )
-    assert response.status_code == 401
-    assert response.json()["error"] == "invalid_client"
+    assert response.status_code == 400  # not 401, though RFC 6749 would allow it
+    assert response.json() == {
+        "error": "invalid_client",
+        "error_description": "Invalid client secret",
+    }
+    unknown = await client.post(
+        "/api/token",
+        data={"grant_type": "client_credentials"},
+        headers=basic(SandboxConfig(client_id="who")),
+    )
+    assert unknown.status_code == 400
+    assert unknown.json() == {"error": "invalid_client", "error_description": "Invalid client"}
     in_body = await client.post(
         "/api/token",
         data={"grant_type": "client_credentials", "client_id": "who", "client_secret": "x"},

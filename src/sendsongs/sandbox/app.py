@@ -16,6 +16,7 @@ from sendsongs.sandbox.graph import GraphApi
 from sendsongs.sandbox.messenger_control import MessengerControl
 from sendsongs.sandbox.messenger_world import MessengerWorld
 from sendsongs.sandbox.paths import RootMarker
+from sendsongs.sandbox.short_links import ShortLinks
 from sendsongs.sandbox.spotify_control import SpotifyControl
 from sendsongs.sandbox.spotify_world import SpotifyWorld
 from sendsongs.sandbox.traffic import Traffic
@@ -32,8 +33,8 @@ def create_sandbox_app(
     event if None); `clock` gives unix seconds, so tests can move time."""
     now = clock or system_clock
     messenger = MessengerWorld(now, config.webhook_url)
-    spotify = SpotifyWorld(now, config.token_ttl, config.rotate_refresh_tokens)
-    traffic = Traffic()
+    spotify = SpotifyWorld.from_config(now, config)
+    traffic = Traffic(clock=now)
 
     def reset() -> None:
         messenger.reset(config.webhook_url)
@@ -58,6 +59,7 @@ def create_sandbox_app(
         ),
         *Accounts(spotify, config).routes(traffic),
         *WebApi(spotify).routes(traffic),
+        *ShortLinks(spotify).routes(traffic),
         # Last: its two-segment pattern `/{version}/{psid}` would shadow the others.
         *GraphApi(messenger, config).routes(traffic),
     ]

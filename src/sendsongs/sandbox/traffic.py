@@ -1,4 +1,10 @@
-"""Call counting and fault injection for the fake Graph and Spotify routes."""
+"""Call counting and fault injection for the fake Graph and Spotify routes.
+
+A fault hits calls whose sandbox path starts with its `path_prefix`, for `count` calls
+or for `duration` seconds (or until both run out, when both are given). A 429 carries
+`Retry-After` (1 s unless told; `0` is honoured as 0) unless the fault says to leave
+the header out; a `reason` (e.g. `QUOTA_EXCEEDED`) goes into a Web API error body.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sendsongs.sandbox.clock import Clock, system_clock
 from sendsongs.sandbox.paths import route_path
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -27,23 +34,29 @@ class Family(Enum):
     GRAPH = "graph"
     ACCOUNTS = "accounts"
     WEB_API = "web_api"
+    LINKS = "links"  # the short-link hosts: plain text, not JSON
 
 
 @dataclass
 class Fault:
     path_prefix: str
     status: int | None  # None: hang for `delay` seconds, then 504
-    remaining: int
-    retry_after: float | None = None
+    remaining: int | None  # None: as many calls as come before `until`
+    retry_after: float | None = None  # None: the default (1 s on a 429)
     delay: float = 0.0
+    until: float | None = None  # unix seconds after which the fault is gone
+    send_retry_after: bool = True
+    reason: str | None = None  # e.g. "QUOTA_EXCEEDED", put in a Web API error body
 
     def to_json(self) -> dict[str, Any]:
         return {
             "path_prefix": self.path_prefix,
             "status": "timeout" if self.status is None else self.status,
             "remaining": self.remaining,
-            "retry_after": self.retry_after,
+            "retry_after": self.retry_after if self.send_retry_after else "none",
             "delay": self.delay,
+            "until": self.until,
+            "reason": self.reason,
         }
 
 
@@ -51,16 +64,20 @@ class Fault:
 class Traffic:
     """What the bot called, and the failures queued for its next calls."""
 
+    clock: Clock = system_clock
     calls: Counter[str] = field(default_factory=Counter)
     faults: list[Fault] = field(default_factory=list)
 
     def take(self, path: str) -> Fault | None:
-        """Consume one use of the first queued fault matching `path`."""
+        """Consume one use of the first live fault matching `path`."""
+        now = self.clock()
+        self.faults[:] = [f for f in self.faults if f.until is None or f.until > now]
         for fault in self.faults:
-            if fault.remaining > 0 and path.startswith(fault.path_prefix):
-                fault.remaining -= 1
-                if fault.remaining == 0:
-                    self.faults.remove(fault)
+            if path.startswith(fault.path_prefix):
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self.faults.remove(fault)
                 return fault
         return None
 
@@ -99,10 +116,13 @@ def fault_response(fault: Fault, family: Family) -> Response:
     status = 504 if fault.status is None else fault.status
     reason = _REASONS.get(status, "Injected failure")
     headers: dict[str, str] = {}
-    if status == 429 or fault.retry_after is not None:
-        # Both vendors send whole seconds; a 429 without the header would not be faithful.
-        headers["Retry-After"] = str(max(0, round(fault.retry_after or 1)))
+    if fault.send_retry_after and (status == 429 or fault.retry_after is not None):
+        # Both vendors send whole seconds.
+        retry_after = 1.0 if fault.retry_after is None else fault.retry_after
+        headers["Retry-After"] = str(max(0, round(retry_after)))
     body: dict[str, Any]
+    if family is Family.LINKS:
+        return Response(reason, status_code=status, headers=headers, media_type="text/plain")
     if family is Family.GRAPH:
         code = 4 if status == 429 else 2
         message = (
@@ -118,6 +138,10 @@ def fault_response(fault: Fault, family: Family) -> Response:
         }
     else:
         body = {"error": {"status": status, "message": reason}}
+        if fault.reason:
+            # The shape of a quota 429 is not documented; public reports show a
+            # `"reason": "QUOTA_EXCEEDED"` beside status and message, as modelled here.
+            body["error"]["reason"] = fault.reason
     return JSONResponse(body, status_code=status, headers=headers)
 
 
