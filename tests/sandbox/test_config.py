@@ -1,5 +1,7 @@
 """SandboxConfig: defaults, and the bot's own variables read from the environment."""
 
+import pytest
+
 from sendsongs.sandbox.config import SandboxConfig
 
 
@@ -26,3 +28,23 @@ def test_from_env_reads_the_bot_variables_and_falls_back() -> None:
     assert config.page_access_token == "ptoken"
     assert config.app_secret == "sandbox-app-secret"
     assert config.webhook_url == "http://127.0.0.1:9999/webhook"
+
+
+def test_strict_modes_are_off_unless_the_environment_turns_them_on() -> None:
+    plain = SandboxConfig.from_env({})
+    assert plain.development_mode is False and plain.allowed_users == ()
+    assert plain.refresh_token_lifetime == 183 * 86_400
+    strict = SandboxConfig.from_env(
+        {
+            "SANDBOX_SPOTIFY_DEVELOPMENT_MODE": "1",
+            "SANDBOX_SPOTIFY_ALLOWED_USERS": "alice, bob,,",
+            "SANDBOX_SPOTIFY_REFRESH_TOKEN_LIFETIME": "120",
+        }
+    )
+    assert strict.development_mode is True and strict.allowed_users == ("alice", "bob")
+    assert strict.refresh_token_lifetime == 120
+
+
+def test_a_bad_lifetime_names_its_variable() -> None:
+    with pytest.raises(ValueError, match="SANDBOX_SPOTIFY_REFRESH_TOKEN_LIFETIME"):
+        SandboxConfig.from_env({"SANDBOX_SPOTIFY_REFRESH_TOKEN_LIFETIME": "six months"})
