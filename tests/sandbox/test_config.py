@@ -1,5 +1,7 @@
 """SandboxConfig: defaults, and the bot's own variables read from the environment."""
 
+import pytest
+
 from sendsongs.sandbox.config import SandboxConfig
 
 
@@ -34,3 +36,23 @@ def test_appsecret_proof_is_required_only_when_switched_on() -> None:
     for value, required in (("1", True), ("true", True), ("0", False), ("", False)):
         config = SandboxConfig.from_env({"SANDBOX_REQUIRE_APPSECRET_PROOF": value})
         assert config.require_appsecret_proof is required
+
+
+def test_strict_modes_are_off_unless_the_environment_turns_them_on() -> None:
+    plain = SandboxConfig.from_env({})
+    assert plain.development_mode is False and plain.allowed_users == ()
+    assert plain.refresh_token_lifetime == 183 * 86_400
+    strict = SandboxConfig.from_env(
+        {
+            "SANDBOX_SPOTIFY_DEVELOPMENT_MODE": "1",
+            "SANDBOX_SPOTIFY_ALLOWED_USERS": "alice, bob,,",
+            "SANDBOX_SPOTIFY_REFRESH_TOKEN_LIFETIME": "120",
+        }
+    )
+    assert strict.development_mode is True and strict.allowed_users == ("alice", "bob")
+    assert strict.refresh_token_lifetime == 120
+
+
+def test_a_bad_lifetime_names_its_variable() -> None:
+    with pytest.raises(ValueError, match="SANDBOX_SPOTIFY_REFRESH_TOKEN_LIFETIME"):
+        SandboxConfig.from_env({"SANDBOX_SPOTIFY_REFRESH_TOKEN_LIFETIME": "six months"})

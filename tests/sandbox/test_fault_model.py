@@ -9,6 +9,8 @@ import pytest
 
 from sendsongs.sandbox.config import SandboxConfig
 
+from .helpers import FakeClock
+
 SEND = "/v26.0/me/messages"
 ALICE, BOB = "1001", "1003"
 TELEGRAM = f"/bot{SandboxConfig().telegram_bot_token}"
@@ -117,6 +119,9 @@ async def test_history_services_take_drops_descriptions_and_lasting_codes(
         {"error": 999, "path_prefix": "/lastfm/"},
         {"path_prefix": SEND, "status": 503, "count": 0},
         {"path_prefix": SEND, "status": 503, "until_cleared": "yes"},
+        {"path_prefix": SEND, "status": 503, "duration": 5, "until_cleared": True},
+        {"path_prefix": SEND, "status": 503, "duration": -1},
+        {"path_prefix": SEND, "status": 429, "retry_after": "later"},
     ],
 )
 async def test_contradictory_or_unknown_faults_are_refused(
@@ -124,3 +129,54 @@ async def test_contradictory_or_unknown_faults_are_refused(
 ) -> None:
     assert (await client.post("/_sandbox/faults", json=body)).status_code == 400
     assert (await client.get("/_sandbox/faults")).json() == {"faults": []}
+
+
+async def test_a_duration_bounds_a_fault_scoped_to_one_recipient(
+    client: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    created = await fault(client, path_prefix=SEND, psid=BOB, status=503, duration=30)
+    assert created["remaining"] is None and created["until_cleared"] is False
+    assert created["until"] == clock() + 30
+    for _ in range(3):
+        assert (await send(client, BOB)).status_code == 503
+    assert (await send(client, ALICE)).status_code == 200
+    clock.advance(30)
+    assert (await client.get("/_sandbox/faults")).json() == {"faults": []}
+    assert (await send(client, BOB)).status_code == 200
+
+
+async def test_telegram_retry_hint_zero_or_none(client: httpx.AsyncClient) -> None:
+    path = f"{TELEGRAM}/sendMessage"
+    await fault(client, path_prefix=path, status=429, retry_after=0)
+    now = (await telegram_send(client, 7001)).json()
+    assert now["parameters"] == {"retry_after": 0}
+    assert now["description"] == "Too Many Requests: retry after 0"
+    listed = await fault(client, path_prefix=path, status=429, retry_after="none")
+    assert listed["retry_after"] == "none"
+    bare = await telegram_send(client, 7001)
+    assert bare.status_code == 429 and "retry-after" not in bare.headers
+    assert bare.json() == {"ok": False, "error_code": 429, "description": "Too Many Requests"}
+
+
+async def test_listenbrainz_429_without_a_hint_drops_its_rate_headers(
+    client: httpx.AsyncClient,
+) -> None:
+    await client.post("/_sandbox/listenbrainz/users", json={"name": "carol"})
+    await fault(client, path_prefix="/listenbrainz/", status=429, retry_after=None)
+    limited = await client.get("/listenbrainz/1/user/carol/listens")
+    assert limited.status_code == 429
+    assert not [h for h in limited.headers if h.lower().startswith("x-ratelimit")]
+    healthy = await client.get("/listenbrainz/1/user/carol/listens")
+    assert healthy.status_code == 200 and "X-RateLimit-Limit" in healthy.headers
+
+
+async def test_graph_named_throttle_without_retry_after_and_reason_stays_on_spotify(
+    client: httpx.AsyncClient,
+) -> None:
+    await fault(client, error="unavailable", retry_after=0)
+    await fault(client, path_prefix=SEND, status=429, reason="QUOTA_EXCEEDED", retry_after="none")
+    named = await send(client, ALICE)
+    assert named.status_code == 400 and named.headers["Retry-After"] == "0"
+    throttled = await send(client, ALICE)
+    assert throttled.status_code == 429 and "retry-after" not in throttled.headers
+    assert "reason" not in throttled.json()["error"]  # Graph's body knows no reason

@@ -18,6 +18,7 @@ from sendsongs.sandbox.history_control import HistoryServices
 from sendsongs.sandbox.messenger_control import MessengerControl
 from sendsongs.sandbox.messenger_world import MessengerWorld
 from sendsongs.sandbox.paths import RootMarker
+from sendsongs.sandbox.short_links import ShortLinks
 from sendsongs.sandbox.spotify_control import SpotifyControl
 from sendsongs.sandbox.spotify_world import SpotifyWorld
 from sendsongs.sandbox.telegram_control import TelegramControl
@@ -38,8 +39,8 @@ def create_sandbox_app(
     messenger = MessengerWorld(
         now, config.webhook_url, config.page_access_token, config.require_appsecret_proof
     )
-    spotify = SpotifyWorld(now, config.token_ttl, config.rotate_refresh_tokens)
-    traffic = Traffic()
+    spotify = SpotifyWorld.from_config(now, config)
+    traffic = Traffic(clock=now)
     telegram = TelegramWorld(now, config.telegram_bot_token)
     history = HistoryServices(config, now, traffic)
 
@@ -72,6 +73,7 @@ def create_sandbox_app(
         ),
         *Accounts(spotify, config).routes(traffic),
         *WebApi(spotify).routes(traffic),
+        *ShortLinks(spotify).routes(traffic),
         *BotApi(telegram).routes(traffic),
         *history.routes(),
         # Last: its two-segment pattern `/{version}/{psid}` would shadow the others.

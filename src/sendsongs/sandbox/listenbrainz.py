@@ -193,9 +193,12 @@ class ListenBrainzApi:
         """An injected fault in ListenBrainz's shape; a 429 also empties the window."""
         status = 504 if fault.status is None else fault.status
         if status == 429:
-            wait = max(1, round(fault.retry_after or int(headers["X-RateLimit-Reset-In"])))
-            reset = int(self.world.clock()) + wait
-            headers = rate_headers(int(headers["X-RateLimit-Limit"]), 0, reset, wait)
+            wait = fault.hint(int(headers["X-RateLimit-Reset-In"]))
+            if wait is None:  # no retry hint: a 429 without the rate-limit headers
+                headers = {}
+            else:
+                reset = int(self.world.clock()) + wait
+                headers = rate_headers(int(headers["X-RateLimit-Limit"]), 0, reset, wait)
         message = fault.description or _REASONS.get(status, "Injected failure")
         return error_response(status, message, headers)
 

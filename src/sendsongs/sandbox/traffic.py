@@ -3,10 +3,15 @@
 A fault is either a plain HTTP failure (`status`, a hang, or a dropped connection) on a
 path prefix, worn in the vendor's error shape, or a vendor's own refusal: one of Graph's
 named errors (graph_errors.NAMED_ERRORS) on the Send API, or a Last.fm error code.
-Either can be narrowed to one recipient: a Messenger PSID or a Telegram `chat_id`; it
-lasts `remaining` calls or, with `remaining` None, until cleared. `session_invalidated`
-is bound to the page token current when it was injected, so it lasts until the page
-gets a new token.
+Either can be narrowed to one recipient: a Messenger PSID or a Telegram `chat_id`. It
+lasts `remaining` calls and/or until `until` (unix seconds, from a `duration`), or, with
+neither, until cleared. `session_invalidated` is bound to the page token current when it
+was injected, so it lasts until the page gets a new token.
+
+A 429 carries the vendor's retry hint (Retry-After, Telegram's `parameters.retry_after`,
+ListenBrainz's X-RateLimit-* headers): `retry_after` seconds when given (`0` is honoured
+as 0), the vendor's usual value otherwise, or none at all when `send_retry_after` is
+off. A `reason` (e.g. Spotify's `QUOTA_EXCEEDED`) goes into a Web API error body.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from sendsongs.sandbox.clock import Clock, system_clock
 from sendsongs.sandbox.graph_errors import (
     NAMED_ERRORS,
     UsageHeader,
@@ -47,6 +53,7 @@ class Family(Enum):
     TELEGRAM = "telegram"
     LISTENBRAINZ = "listenbrainz"
     LASTFM = "lastfm"
+    LINKS = "links"  # the short-link hosts: plain text, not JSON
 
 
 SEND_API = "/{version}/me/messages"
@@ -68,8 +75,8 @@ class Call:
 class Fault:
     path_prefix: str | None  # None: a named error's own routes (the Send API)
     status: int | None  # None: hang for `delay` seconds, then 504 (or drop, below)
-    remaining: int | None  # None: every matching call fails until the faults are cleared
-    retry_after: float | None = None
+    remaining: int | None  # None: every matching call fails until `until` or cleared
+    retry_after: float | None = None  # None: the vendor's usual hint (1 s on a 429)
     delay: float = 0.0
     error: str | None = None  # a name in NAMED_ERRORS
     psid: str | None = None  # only Graph calls for this recipient
@@ -80,6 +87,9 @@ class Fault:
     description: str | None = None  # the error text, instead of the family's usual one
     drop: bool = False  # close the connection mid-response instead of answering
     lastfm_error: int | None = None  # a Last.fm error code (lastfm.STATUSES)
+    until: float | None = None  # unix seconds after which the fault is gone
+    send_retry_after: bool = True  # False: the response carries no retry hint at all
+    reason: str | None = None  # e.g. "QUOTA_EXCEEDED", put in a Web API error body
 
     def matches(self, call: Call) -> bool:
         if self.path_prefix is not None:
@@ -99,15 +109,24 @@ class Fault:
             return False
         return self.token is None or call.token == self.token
 
+    def hint(self, usual: float = 1.0) -> int | None:
+        """The retry hint in whole seconds: `retry_after` if given, else `usual`; None
+        when the fault sends none."""
+        if not self.send_retry_after:
+            return None
+        return max(0, round(usual if self.retry_after is None else self.retry_after))
+
     def to_json(self) -> dict[str, Any]:
         status: int | str = "timeout" if self.status is None else self.status
         answer: dict[str, Any] = {
             "path_prefix": self.path_prefix,
             "status": "drop" if self.drop else status,
             "remaining": self.remaining,
-            "retry_after": self.retry_after,
+            "retry_after": self.retry_after if self.send_retry_after else "none",
             "delay": self.delay,
             "description": self.description,
+            "until": self.until,
+            "reason": self.reason,
         }
         if self.error is not None:
             named = NAMED_ERRORS[self.error]
@@ -123,7 +142,7 @@ class Fault:
             answer["error"] = self.lastfm_error
         answer["psid"] = self.psid
         answer["chat_id"] = self.chat_id
-        answer["until_cleared"] = self.remaining is None
+        answer["until_cleared"] = self.remaining is None and self.until is None
         return answer
 
 
@@ -131,12 +150,14 @@ class Fault:
 class Traffic:
     """What the bot called, and the failures queued for its next calls."""
 
+    clock: Clock = system_clock
     calls: Counter[str] = field(default_factory=Counter)
     faults: list[Fault] = field(default_factory=list)
 
     def take(self, call: Call) -> Fault | None:
-        """Consume one use of the first queued fault matching `call`."""
-        for fault in self.faults:
+        """Consume one use of the first live fault matching `call`; faults past their
+        `until` are dropped first."""
+        for fault in self.live():
             if fault.matches(call):
                 if fault.remaining is not None:
                     fault.remaining -= 1
@@ -144,6 +165,12 @@ class Traffic:
                         self.faults.remove(fault)
                 return fault
         return None
+
+    def live(self) -> list[Fault]:
+        """The queued faults, without those past their `until`."""
+        now = self.clock()
+        self.faults[:] = [f for f in self.faults if f.until is None or f.until > now]
+        return self.faults
 
     def reset(self) -> None:
         self.calls.clear()
@@ -253,17 +280,19 @@ def fault_response(fault: Fault, family: Family, page_id: str = "") -> Response:
             page_id,
             fault.usage_header,
             fault.regain_minutes,
-            fault.retry_after,
+            fault.retry_after if fault.send_retry_after else None,
         )
     status = 504 if fault.status is None else fault.status
     if family is Family.TELEGRAM:
         return telegram_fault_response(fault, status)
     reason = fault.description or _REASONS.get(status, "Injected failure")
     headers: dict[str, str] = {}
-    if status == 429 or fault.retry_after is not None:
-        # Both vendors send whole seconds; a 429 without the header would not be faithful.
-        headers["Retry-After"] = str(max(0, round(fault.retry_after or 1)))
+    hint = fault.hint()
+    if hint is not None and (status == 429 or fault.retry_after is not None):
+        headers["Retry-After"] = str(hint)  # whole seconds, as the vendors send
     body: dict[str, Any]
+    if family is Family.LINKS:
+        return Response(reason, status_code=status, headers=headers, media_type="text/plain")
     if family is Family.GRAPH:
         code = 4 if status == 429 else 2
         message = fault.description or (
@@ -279,6 +308,10 @@ def fault_response(fault: Fault, family: Family, page_id: str = "") -> Response:
         }
     else:
         body = {"error": {"status": status, "message": reason}}
+        if fault.reason and family is Family.WEB_API:
+            # The shape of a quota 429 is not documented; public reports show a
+            # `"reason": "QUOTA_EXCEEDED"` beside status and message, as modelled here.
+            body["error"]["reason"] = fault.reason
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -300,12 +333,18 @@ _TELEGRAM_DESCRIPTIONS = {
 
 def telegram_fault_response(fault: Fault, status: int) -> Response:
     """`{"ok": false, "error_code", "description"}`; a 429 carries
-    `parameters.retry_after` in whole seconds and no Retry-After header, as Telegram's."""
+    `parameters.retry_after` in whole seconds (unless the fault sends no hint) and no
+    Retry-After header, as Telegram's."""
     body: dict[str, Any] = {"ok": False, "error_code": status}
     if status == 429:
-        retry_after = max(1, round(fault.retry_after or 1))
-        body["description"] = fault.description or f"Too Many Requests: retry after {retry_after}"
-        body["parameters"] = {"retry_after": retry_after}
+        retry_after = fault.hint()
+        if retry_after is None:
+            body["description"] = fault.description or "Too Many Requests"
+        else:
+            body["description"] = (
+                fault.description or f"Too Many Requests: retry after {retry_after}"
+            )
+            body["parameters"] = {"retry_after": retry_after}
     else:
         body["description"] = fault.description or _TELEGRAM_DESCRIPTIONS.get(
             status, "Internal Server Error"
