@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from sendsongs.sandbox.config import SandboxConfig
-from sendsongs.sandbox.spotify_world import s256
+from sendsongs.sandbox.spotify_grants import s256
 
 REDIRECT_URI = "http://bot.test/spotify/callback"
 START = 1_795_000_000.0  # 2026-11-18, a fixed "now" so timestamps are predictable

@@ -8,10 +8,11 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from sendsongs.sandbox.config import SandboxConfig
-from sendsongs.sandbox.spotify_world import s256
+from sendsongs.sandbox.spotify_grants import s256
 
-from .helpers import REDIRECT_URI, authorize, basic, login
+from .helpers import REDIRECT_URI, FakeClock, authorize, basic, login
 
+DAY = 86_400
 TITLE = "Allow Send Songs to see your recently played tracks?"
 
 
@@ -148,8 +149,18 @@ async def test_wrong_client_credentials(client: httpx.AsyncClient) -> None:
     response = await client.post(
         "/api/token", data={"grant_type": "client_credentials"}, headers=header
     )
-    assert response.status_code == 401
-    assert response.json()["error"] == "invalid_client"
+    assert response.status_code == 400  # not 401, though RFC 6749 would allow it
+    assert response.json() == {
+        "error": "invalid_client",
+        "error_description": "Invalid client secret",
+    }
+    unknown = await client.post(
+        "/api/token",
+        data={"grant_type": "client_credentials"},
+        headers=basic(SandboxConfig(client_id="who")),
+    )
+    assert unknown.status_code == 400
+    assert unknown.json() == {"error": "invalid_client", "error_description": "Invalid client"}
     in_body = await client.post(
         "/api/token",
         data={"grant_type": "client_credentials", "client_id": "who", "client_secret": "x"},
@@ -230,3 +241,86 @@ async def test_client_credentials(client: httpx.AsyncClient, config: SandboxConf
     body = response.json()
     assert set(body) == {"access_token", "token_type", "expires_in"}
     assert body["token_type"] == "Bearer"
+
+
+async def test_consent_page_chooses_no_account_for_the_person(
+    client: httpx.AsyncClient, config: SandboxConfig
+) -> None:
+    for person in ("alice", "bob"):
+        await client.post("/_sandbox/spotify/users", json={"id": person})
+    page = (await client.get("/authorize", params=consent_query(config))).text
+    assert '<option value="" selected>Choose an account' in page
+    assert page.count(" selected") == 1
+    # Pressing Allow at once gets the page back, not Alice's account.
+    blank = {**consent_query(config), "user": "", "new_user": "", "decision": "allow"}
+    again = await client.post("/authorize", data=blank)
+    assert again.status_code == 400 and "location" not in again.headers
+    assert "Choose who is logging in" in again.text and 'id="consent"' in again.text
+
+
+async def test_sandbox_user_hint_preselects_that_account(
+    client: httpx.AsyncClient, config: SandboxConfig
+) -> None:
+    for person in ("alice", "bob"):
+        await client.post("/_sandbox/spotify/users", json={"id": person})
+    page = (await client.get("/authorize", params=consent_query(config, sandbox_user="bob"))).text
+    assert '<option value="bob" selected>' in page
+    assert '<option value="alice">' in page and '<option value="" selected>' not in page
+    newcomer = (
+        await client.get("/authorize", params=consent_query(config, sandbox_user="carol"))
+    ).text
+    assert 'id="new_user" placeholder="e.g. alice"' in newcomer
+    assert 'value="carol"' in newcomer and '<option value="" selected>' in newcomer
+
+
+async def refresh(client: httpx.AsyncClient, config: SandboxConfig, token: str) -> httpx.Response:
+    form = {"grant_type": "refresh_token", "refresh_token": token}
+    return await client.post("/api/token", data=form, headers=basic(config))
+
+
+async def test_refresh_tokens_die_six_months_after_the_original_consent(
+    client: httpx.AsyncClient, config: SandboxConfig, clock: FakeClock
+) -> None:
+    token = (await login(client, config, "alice"))["refresh_token"]
+    for _ in range(6):  # refreshing every month, with rotation, extends nothing
+        clock.advance(30 * DAY)
+        response = await refresh(client, config, token)
+        assert response.status_code == 200
+        token = response.json()["refresh_token"]
+    clock.advance(3 * DAY - 1)  # 183 days after consent, less a second
+    token = (await refresh(client, config, token)).json()["refresh_token"]
+    clock.advance(1)
+    expired = await refresh(client, config, token)
+    assert expired.status_code == 400
+    assert expired.json() == {
+        "error": "invalid_grant",
+        "error_description": "Refresh token expired",
+    }
+    # Consenting again starts a new six months.
+    assert (
+        await refresh(client, config, (await login(client, config))["refresh_token"])
+    ).is_success
+
+
+async def test_age_consent_and_a_shorter_lifetime(
+    client: httpx.AsyncClient, config: SandboxConfig
+) -> None:
+    token = (await login(client, config, "alice"))["refresh_token"]
+    grants = (await client.get("/_sandbox/spotify/users/alice/grants")).json()["grants"]
+    assert len(grants) == 1 and grants[0]["valid"] is True
+    aged = await client.post("/_sandbox/spotify/users/alice/age-consent", json={"days": 176})
+    assert aged.json()["grants"][0]["valid"] is True  # a week left: time to remind
+    assert (await refresh(client, config, token)).status_code == 200
+    token = (await login(client, config, "bob"))["refresh_token"]
+    await client.post("/_sandbox/spotify/users/bob/age-consent", json={"days": 183})
+    assert (await refresh(client, config, token)).json()["error"] == "invalid_grant"
+    assert (await client.get("/_sandbox/spotify/users/bob/grants")).json()["grants"][0][
+        "valid"
+    ] is False
+    settings = await client.post("/_sandbox/spotify/settings", json={"refresh_token_lifetime": 60})
+    assert settings.json()["refresh_token_lifetime"] == 60
+    token = (await login(client, config, "carol"))["refresh_token"]
+    await client.post("/_sandbox/spotify/users/carol/age-consent", json={"seconds": 60})
+    assert (await refresh(client, config, token)).status_code == 400
+    bad = await client.post("/_sandbox/spotify/users/carol/age-consent", json={})
+    assert bad.status_code == 400

@@ -1,4 +1,4 @@
-"""The fixed catalog: Spotify-shaped ids, the seed's ids, one ISRC on two releases."""
+"""The fixed catalog: Spotify-shaped ids, the seed's ids, ISRCs shared on purpose."""
 
 from collections import Counter
 
@@ -16,16 +16,27 @@ def test_the_seed_event_tracks_exist() -> None:
     assert happy is not None and happy.name == "Happy Now"
 
 
-def test_exactly_one_recording_is_on_two_releases() -> None:
-    shared = [isrc for isrc, n in Counter(t.isrc for t in TRACKS).items() if n > 1]
-    assert len(shared) == 1
-    versions = [t for t in TRACKS if t.isrc == shared[0]]
-    assert {t.album_type for t in versions} == {"single", "album"}
+def test_one_recording_on_two_releases_and_one_isrc_on_two_songs() -> None:
+    shared = {isrc for isrc, n in Counter(t.isrc for t in TRACKS).items() if n > 1}
+    assert shared == {"SEBGA2400113", "USRC17000006"}
+    same = [t for t in TRACKS if t.isrc == "SEBGA2400113"]
+    assert {t.album_type for t in same} == {"single", "album"}
+    assert len({(t.name, t.artists, t.duration_ms) for t in same}) == 1
+    salt, other = (t for t in TRACKS if t.isrc == "USRC17000006")
+    assert (salt.name, salt.duration_ms) == ("Salt and Sand", 1_500)
+    assert (other.name, other.duration_ms) == ("Totally Different Song", 241_000)
+    assert salt.artists != other.artists
+
+
+def test_no_entry_is_listed_twice() -> None:
+    entries = [(t.name, t.artists, t.album, t.release_date) for t in TRACKS]
+    assert len(set(entries)) == len(entries)
 
 
 def test_durations_are_two_to_five_minutes_and_isrcs_look_real() -> None:
     for track in TRACKS:
-        assert 120_000 <= track.duration_ms <= 300_000
+        if track.name != "Salt and Sand":  # 1.5 s on purpose: no play of it counts
+            assert 120_000 <= track.duration_ms <= 300_000
         assert len(track.isrc) == 12 and track.isrc[:2].isalpha()
 
 

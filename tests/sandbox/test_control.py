@@ -192,13 +192,24 @@ async def test_stats_count_calls_by_route_template(
 async def test_reset_clears_everything(client: httpx.AsyncClient, config: SandboxConfig) -> None:
     await login(client, config)
     await new_person(client)
-    await client.post("/_sandbox/messenger/config", json={"webhook_url": "http://x.test/h"})
+    await client.post(
+        "/_sandbox/messenger/config",
+        json={
+            "webhook_url": "http://x.test/h",
+            "page_access_token": "rotated",
+            "require_appsecret_proof": True,
+        },
+    )
     await client.post("/_sandbox/reset")
     assert (await client.get("/_sandbox/spotify/users")).json() == {"users": []}
     assert (await client.get("/_sandbox/messenger/users")).json() == {"users": []}
     assert (await client.get("/_sandbox/stats")).json() == {"calls": {}}
     config_now = (await client.get("/_sandbox/messenger/config")).json()
-    assert config_now == {"webhook_url": config.webhook_url}
+    assert config_now == {
+        "webhook_url": config.webhook_url,
+        "page_access_token": config.page_access_token,
+        "require_appsecret_proof": False,
+    }
 
 
 async def test_catalog_and_play_validation(client: httpx.AsyncClient) -> None:
@@ -251,3 +262,37 @@ async def test_controls_allow_cross_origin_demo_pages(client: httpx.AsyncClient)
     )
     assert preflight.status_code == 200
     assert preflight.headers["access-control-allow-origin"] == "*"
+
+
+async def test_spotify_settings_validate_and_reset_to_the_configuration(
+    client: httpx.AsyncClient,
+) -> None:
+    defaults = (await client.get("/_sandbox/spotify/settings")).json()
+    assert defaults["development_mode"] is False and defaults["allowed_users"] == []
+    assert defaults["refresh_token_lifetime"] == 183 * 86_400
+    six = ["a", "b", "c", "d", "e", "f"]
+    for bad in (
+        {"allowed_users": six},
+        {"allowed_users": "alice"},
+        {"development_mode": "yes"},
+        {"refresh_token_lifetime": 0},
+    ):
+        assert (await client.post("/_sandbox/spotify/settings", json=bad)).status_code == 400
+    five = {"development_mode": True, "allowed_users": six[:5]}
+    changed = (await client.post("/_sandbox/spotify/settings", json=five)).json()
+    assert changed["development_mode"] is True and changed["allowed_users"] == six[:5]
+    await client.post("/_sandbox/reset")
+    assert (await client.get("/_sandbox/spotify/settings")).json() == defaults
+
+
+async def test_settings_start_from_the_configuration() -> None:
+    config = SandboxConfig(
+        development_mode=True, allowed_users=("alice",), refresh_token_lifetime=600
+    )
+    transport = httpx.ASGITransport(app=create_sandbox_app(config))
+    async with httpx.AsyncClient(transport=transport, base_url="http://s.test") as client:
+        settings = (await client.get("/_sandbox/spotify/settings")).json()
+        assert settings["development_mode"] is True and settings["allowed_users"] == ["alice"]
+        assert settings["refresh_token_lifetime"] == 600
+        token = (await login(client, config, "bob"))["access_token"]
+        assert (await client.get("/v1/me", headers=bearer(token))).status_code == 403

@@ -93,7 +93,10 @@ async def test_text_limit_is_2000_characters(
     client: httpx.AsyncClient, config: SandboxConfig, psid: str
 ) -> None:
     assert (await send(client, config, message(psid, "x" * 2000))).status_code == 200
-    assert error_of(await send(client, config, message(psid, "x" * 2001)))["code"] == 100
+    too_long = error_of(await send(client, config, message(psid, "x" * 2001)))
+    assert too_long["message"] == (
+        "(#100) Length of param message[text] must be less than or equal to 2000"
+    )
 
 
 async def test_quick_reply_limits(
@@ -109,6 +112,35 @@ async def test_quick_reply_limits(
     assert (await send(client, config, with_replies(["a" * 20] * 13))).status_code == 200
     assert error_of(await send(client, config, with_replies(["a" * 21])))["code"] == 100
     assert error_of(await send(client, config, with_replies(["a"] * 14)))["code"] == 100
+    no_title = error_of(await send(client, config, with_replies([""])))
+    assert (no_title["code"], no_title["error_subcode"]) == (100, 2018098)
+    long_payload = with_replies(["Yes"])
+    long_payload["message"]["quick_replies"][0]["payload"] = "p" * 1000
+    assert (await send(client, config, long_payload)).status_code == 200
+    long_payload["message"]["quick_replies"][0]["payload"] = "p" * 1001
+    too_long = error_of(await send(client, config, long_payload))
+    assert too_long["code"] == 100 and "[payload]" in too_long["message"]
+    assert (await client.get("/_sandbox/messenger/messages")).json()["next"] == 2
+
+
+async def test_a_message_needs_text_or_an_attachment(
+    client: httpx.AsyncClient, config: SandboxConfig, psid: str
+) -> None:
+    for empty in ({}, {"text": ""}, {"quick_replies": []}):
+        error = error_of(await send(client, config, {**message(psid), "message": empty}))
+        assert (error["code"], error["error_subcode"]) == (100, 2018034)
+        assert error["message"] == (
+            "(#100) Message cannot be empty, must provide valid attachment or text"
+        )
+    failed = (await client.get("/_sandbox/messenger/failed", params={"psid": psid})).json()
+    assert failed["next"] == 3 and failed["failed"][0]["recipient_id"] == psid
+    attachment = {"type": "image", "payload": {"url": "https://example.test/cover.jpg"}}
+    body = {**message(psid), "message": {"attachment": attachment}}
+    assert (await send(client, config, body)).status_code == 200
+    [sent] = (await client.get("/_sandbox/messenger/messages")).json()["messages"]
+    assert sent["attachment"] == attachment and sent["text"] == ""
+    untyped = {**message(psid), "message": {"attachment": {"payload": {}}}}
+    assert error_of(await send(client, config, untyped))["code"] == 100
 
 
 async def test_24_hour_window(
@@ -120,10 +152,34 @@ async def test_24_hour_window(
     outside = error_of(await send(client, config, message(psid)))
     assert (outside["code"], outside["error_subcode"]) == (10, 2018278)
     assert "outside of allowed window" in outside["message"]
-    tagged = message(psid, messaging_type="MESSAGE_TAG", tag="ACCOUNT_UPDATE")
-    assert (await send(client, config, tagged)).status_code == 200
+    update = error_of(await send(client, config, message(psid, messaging_type="UPDATE")))
+    assert (update["code"], update["error_subcode"]) == (10, 2018278)
     untagged = message(psid, messaging_type="MESSAGE_TAG")
     assert error_of(await send(client, config, untagged))["code"] == 100
+    assert (await client.get("/_sandbox/messenger/messages")).json()["next"] == 1
+
+
+@pytest.mark.parametrize(
+    "tag", ["ACCOUNT_UPDATE", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE"]
+)
+async def test_retired_message_tags_are_refused_even_inside_the_window(
+    client: httpx.AsyncClient, config: SandboxConfig, psid: str, tag: str
+) -> None:
+    tagged = message(psid, messaging_type="MESSAGE_TAG", tag=tag)
+    refused = error_of(await send(client, config, tagged))
+    assert refused["code"] == 100 and tag in refused["message"]
+    assert (await client.get("/_sandbox/messenger/messages")).json()["messages"] == []
+
+
+async def test_human_agent_tag_answers_for_seven_days(
+    client: httpx.AsyncClient, config: SandboxConfig, psid: str, clock: FakeClock
+) -> None:
+    agent = message(psid, messaging_type="MESSAGE_TAG", tag="HUMAN_AGENT")
+    clock.advance(7 * 24 * 3600 - 1)
+    assert (await send(client, config, agent)).status_code == 200
+    clock.advance(1)
+    late = error_of(await send(client, config, agent))
+    assert (late["code"], late["error_subcode"]) == (10, 2018278)
 
 
 async def test_window_control(client: httpx.AsyncClient, config: SandboxConfig, psid: str) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from sendsongs.sandbox.clock import iso
 from sendsongs.sandbox.config import SandboxConfig
 
 from .helpers import FakeClock, basic, bearer, login
@@ -46,7 +47,8 @@ async def test_track_is_a_full_track_object(
     assert {"id", "name", "uri"} <= set(track["artists"][0])
     assert {"id", "name"} <= set(track["album"])
     assert track["href"] == f"http://sandbox.test/v1/tracks/{HAPPY}"
-    assert isinstance(track["explicit"], bool) and isinstance(track["popularity"], int)
+    assert isinstance(track["explicit"], bool)
+    assert "popularity" not in track  # removed by Spotify's February 2026 changes
     assert 120_000 <= track["duration_ms"] <= 300_000
 
 
@@ -54,7 +56,7 @@ async def test_track_errors(client: httpx.AsyncClient, config: SandboxConfig) ->
     headers = bearer(await app_token(client, config))
     bad = await client.get("/v1/tracks/not-an-id!", headers=headers)
     assert bad.status_code == 400
-    assert bad.json() == {"error": {"status": 400, "message": "Invalid base62 id"}}
+    assert bad.json() == {"error": {"status": 400, "message": "invalid id"}}
     missing = await client.get("/v1/tracks/0000000000000000000000", headers=headers)
     assert missing.status_code == 404
     assert missing.json() == {"error": {"status": 404, "message": "Resource not found"}}
@@ -167,15 +169,18 @@ async def test_after_pages_forward_from_the_cursor(
     assert len(rest["items"]) == 1 and rest["items"][0]["played_at"] > times[0]
 
 
-async def test_only_plays_of_30_seconds_count(
+async def test_only_plays_of_more_than_30_seconds_count(
     client: httpx.AsyncClient, config: SandboxConfig
 ) -> None:
     token = (await login(client, config, "alice"))["access_token"]
-    short = await play(client, "alice", PAPER, ms_played=29_999)
+    short = await play(client, "alice", PAPER, ms_played=30_000)
     assert short["recorded"] is False and "30" in short["reason"]
-    assert (await play(client, "alice", PAPER, ms_played=30_000))["recorded"] is True
+    assert (await play(client, "alice", HAPPY, ms_played=30_001))["recorded"] is True
     body = (await client.get(RECENT, headers=bearer(token))).json()
-    assert len(body["items"]) == 1
+    assert [i["track"]["id"] for i in body["items"]] == [HAPPY]
+    plays = (await client.get("/_sandbox/spotify/users/alice/plays")).json()
+    assert [p["track_id"] for p in plays["plays"]] == [HAPPY]
+    assert [p["track_id"] for p in plays["hidden"]] == [PAPER]
 
 
 async def test_history_reaches_back_only_50_plays(
@@ -213,3 +218,109 @@ async def test_currently_playing(
     assert body["progress_ms"] == 3000
     clock.advance(600)
     assert (await client.get(url, headers=bearer(token))).status_code == 204
+
+
+async def test_me_names_the_spotify_account_behind_a_user_token(
+    client: httpx.AsyncClient, config: SandboxConfig
+) -> None:
+    await client.post("/_sandbox/spotify/users", json={"id": "bob", "display_name": "Bob J"})
+    token = (await login(client, config, "bob"))["access_token"]
+    me = await client.get("/v1/me", headers=bearer(token))
+    assert me.status_code == 200
+    assert me.json() == {
+        "display_name": "Bob J",
+        "external_urls": {"spotify": "https://open.spotify.com/user/bob"},
+        "href": "http://sandbox.test/v1/users/bob",
+        "id": "bob",
+        "images": [],
+        "type": "user",
+        "uri": "spotify:user:bob",
+    }
+    assert (await client.get("/v1/me", headers=bearer("made-up"))).status_code == 401
+    app_only = await client.get("/v1/me", headers=bearer(await app_token(client, config)))
+    assert app_only.status_code == 401
+    await client.post("/_sandbox/spotify/expire-tokens")
+    expired = await client.get("/v1/me", headers=bearer(token))
+    assert expired.json() == {"error": {"status": 401, "message": "The access token expired"}}
+
+
+async def test_development_mode_refuses_people_off_the_allow_list(
+    client: httpx.AsyncClient, config: SandboxConfig
+) -> None:
+    scope = "user-read-recently-played user-read-currently-playing"
+    carol = (await login(client, config, "carol", scope=scope))["access_token"]
+    alice = (await login(client, config, "alice", scope=scope))["access_token"]
+    assert (await client.get("/v1/me", headers=bearer(carol))).status_code == 200  # off
+    settings = {"development_mode": True, "allowed_users": ["alice"]}
+    assert (await client.post("/_sandbox/spotify/settings", json=settings)).status_code == 200
+    for path in ("/v1/me", RECENT, "/v1/me/player/currently-playing"):
+        refused = await client.get(path, headers=bearer(carol))
+        assert refused.status_code == 403, path
+        assert refused.headers["content-type"].startswith("text/plain")
+        assert refused.text == (
+            "Check settings on developer.spotify.com/dashboard, the user may not be registered."
+        )
+        assert (await client.get(path, headers=bearer(alice))).status_code in (200, 204)
+    # The trap: consent and the token exchange still work for someone off the list.
+    dana = await login(client, config, "dana")
+    assert dana["access_token"].startswith("BQ")
+    # An app token is not a person's: catalogue calls go through.
+    track = await client.get(f"/v1/tracks/{HAPPY}", headers=bearer(await app_token(client, config)))
+    assert track.status_code == 200
+    legacy = {"not_registered_message": "User not registered in the Developer Dashboard"}
+    await client.post("/_sandbox/spotify/settings", json=legacy)
+    assert (await client.get(RECENT, headers=bearer(carol))).text == legacy[
+        "not_registered_message"
+    ]
+
+
+async def test_track_objects_can_lose_their_isrc(
+    client: httpx.AsyncClient, config: SandboxConfig
+) -> None:
+    headers = bearer(await app_token(client, config))
+    await client.post("/_sandbox/spotify/settings", json={"track_external_ids": False})
+    track = (await client.get(f"/v1/tracks/{HAPPY}", headers=headers)).json()
+    assert "external_ids" not in track and track["id"] == HAPPY
+
+
+async def test_a_late_play_appears_after_its_delay_behind_newer_ones(
+    client: httpx.AsyncClient, config: SandboxConfig, clock: FakeClock
+) -> None:
+    token = (await login(client, config, "bob"))["access_token"]
+    start_ms = int(clock.now * 1000)
+    # The phone played PAPER offline 3 s before the laptop played HAPPY; the phone's
+    # play reaches the history 12 s later, with its own played_at.
+    late = await play(client, "bob", PAPER, played_ago=3, visible_after=12)
+    assert late["recorded"] is True
+    assert late["played_at"] == iso(clock.now - 3) and late["visible_at"] == iso(clock.now + 12)
+    await play(client, "bob", HAPPY)
+    seen = (await client.get(RECENT, headers=bearer(token))).json()
+    assert [i["track"]["id"] for i in seen["items"]] == [HAPPY]
+    clock.advance(12)
+    later = (await client.get(RECENT, headers=bearer(token))).json()
+    assert [i["track"]["id"] for i in later["items"]] == [HAPPY, PAPER]
+    assert later["items"][1]["played_at"] == iso(start_ms / 1000 - 3)
+    # A cursor taken from the first answer never sees it: `after` is exclusive of the
+    # plays before it, late or not.
+    cursor = seen["cursors"]["after"]
+    after = (await client.get(RECENT, params={"after": cursor}, headers=bearer(token))).json()
+    assert after["items"] == []
+
+
+async def test_private_session_plays_never_appear(
+    client: httpx.AsyncClient, config: SandboxConfig
+) -> None:
+    token = (await login(client, config, "bob"))["access_token"]
+    answer = await play(client, "bob", PAPER, private_session=True)
+    assert answer["recorded"] is False and "Private Session" in answer["reason"]
+    assert (await client.get(RECENT, headers=bearer(token))).json()["items"] == []
+    plays = (await client.get("/_sandbox/spotify/users/bob/plays")).json()
+    assert plays["plays"] == [] and plays["hidden"][0]["track_id"] == PAPER
+
+
+async def test_a_full_play_of_a_very_short_track_never_counts(
+    client: httpx.AsyncClient, config: SandboxConfig
+) -> None:
+    await login(client, config, "bob")
+    salt = "orOkXbQzW7UOsL7Os6RULg"  # "Salt and Sand", 1.5 s long
+    assert (await play(client, "bob", salt))["recorded"] is False

@@ -1,4 +1,19 @@
-"""The fake Spotify Accounts service: the consent page (`/authorize`) and `/api/token`."""
+"""The fake Spotify Accounts service: the consent page (`/authorize`) and `/api/token`.
+
+The consent page never picks an account for the person: they choose one from the list
+(or type a new sandbox user) and a submit without a choice shows the page again with an
+error. A `sandbox_user=<id>` query parameter preselects that account (or fills in the
+new-user field for an unknown id). Real Spotify has no such parameter: it logs in
+whoever is signed in to accounts.spotify.com, so this is a sandbox-only login hint for
+tests and the demo.
+
+Token exchange follows https://developer.spotify.com/documentation/web-api/tutorials/
+code-pkce-flow and code-flow. Bad client credentials, in the body or in a Basic header,
+answer 400 `{"error": "invalid_client", "error_description": "Invalid client"}` (or
+`"Invalid client secret"` for a known client with the wrong secret). Development mode
+does not stop the exchange: a person off the allow-list gets tokens, and only the Web
+API refuses them (see `web_api`).
+"""
 
 from __future__ import annotations
 
@@ -16,7 +31,8 @@ from starlette.routing import Route
 
 from sendsongs.sandbox.config import SandboxConfig
 from sendsongs.sandbox.paths import sandbox_root
-from sendsongs.sandbox.spotify_world import SpotifyWorld, TokenError
+from sendsongs.sandbox.spotify_grants import TokenError
+from sendsongs.sandbox.spotify_world import SpotifyWorld
 from sendsongs.sandbox.traffic import Family, Traffic, api_route
 
 APP_NAME = "Send Songs"
@@ -77,11 +93,19 @@ class Accounts:
         return None
 
     def _page(
-        self, request: Request, params: Mapping[str, str], error: str | None, status: int
+        self,
+        request: Request,
+        params: Mapping[str, str],
+        error: str | None,
+        status: int,
+        hint: str = "",
     ) -> HTMLResponse:
         template = self.templates.get_template("authorize.html")
         scopes = params.get("scope", "").split()
+        known = hint in self.world.users
         html = template.render(
+            selected=hint if known else "",
+            new_user=hint if hint and not known else "",
             app_name=APP_NAME,
             # A path, not a URL: right behind any proxy or host name the browser used.
             action=sandbox_root(request) + "/authorize",
@@ -101,7 +125,7 @@ class Accounts:
         problem = self._invalid(params)
         if problem:
             return self._error_page(problem)
-        return self._page(request, params, None, 200)
+        return self._page(request, params, None, 200, params.get("sandbox_user", "").strip())
 
     async def decide(self, request: Request) -> Response:
         form = await request.form()
@@ -118,7 +142,7 @@ class Accounts:
         if not user_id:
             return self._page(request, params, "Choose who is logging in.", 400)
         self.world.add_user(user_id)
-        code = self.world.issue_code(
+        code = self.world.grants.issue_code(
             params["client_id"],
             params["redirect_uri"],
             params.get("scope", ""),
@@ -149,17 +173,16 @@ class Accounts:
             try:
                 client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
             except (binascii.Error, UnicodeDecodeError):
-                raise TokenError("invalid_client", "Invalid client", 400) from None
-            # RFC 6749 §5.2: a failed Authorization-header login earns a 401.
-            status = 401
+                raise TokenError("invalid_client", "Invalid client") from None
         else:
             client_id = params.get("client_id", "")
             secret = params.get("client_secret", "")
-            status = 400
+        # Spotify answers 400 even for a failed Basic login (RFC 6749 §5.2 would allow
+        # 401): `{"error": "invalid_client", "error_description": "Invalid client"}`.
         if client_id != self.config.client_id:
-            raise TokenError("invalid_client", "Invalid client", status)
+            raise TokenError("invalid_client", "Invalid client")
         if secret and secret != self.config.client_secret:
-            raise TokenError("invalid_client", "Invalid client secret", status)
+            raise TokenError("invalid_client", "Invalid client secret")
         return client_id, bool(secret)
 
     def _grant(
@@ -167,7 +190,7 @@ class Accounts:
     ) -> dict[str, Any]:
         grant_type = params.get("grant_type")
         if grant_type == "authorization_code":
-            return self.world.redeem_code(
+            return self.world.grants.redeem_code(
                 params.get("code", ""),
                 client_id,
                 params.get("redirect_uri", ""),
@@ -177,11 +200,11 @@ class Accounts:
         if grant_type == "refresh_token":
             if not params.get("refresh_token"):
                 raise TokenError("invalid_request", "refresh_token must be supplied")
-            return self.world.refresh(params["refresh_token"], client_id, authenticated)
+            return self.world.grants.refresh(params["refresh_token"], client_id, authenticated)
         if grant_type == "client_credentials":
             if not authenticated:
                 raise TokenError("invalid_client", "Invalid client secret")
-            return self.world.client_credentials()
+            return self.world.grants.client_credentials()
         if not grant_type:
             raise TokenError("unsupported_grant_type", "grant_type parameter is missing")
         raise TokenError("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")

@@ -27,7 +27,7 @@ from sendsongs.sandbox.telegram_text import (
 )
 from sendsongs.sandbox.telegram_updates import bot_message_json
 from sendsongs.sandbox.telegram_world import TelegramUser, TelegramWorld
-from sendsongs.sandbox.traffic import Family, Traffic, injected
+from sendsongs.sandbox.traffic import Call, Family, Traffic, injected
 
 Params = dict[str, Any]
 Method = Callable[[Params], Awaitable[Response]]
@@ -95,9 +95,13 @@ class BotApi:
             name = request.path_params["method"]
             known = self.methods.get(name.lower())
             # Counted per method, under its documented spelling.
-            traffic.calls[f"{request.method} /bot{{token}}/{known[0] if known else name}"] += 1
+            template = f"/bot{{token}}/{known[0] if known else name}"
+            traffic.calls[f"{request.method} {template}"] += 1
             params = await _params(request)
-            fault = traffic.take(route_path(request), _chat_key(params.get("chat_id")))
+            chat_id = _chat_key(params.get("chat_id"))
+            fault = traffic.take(
+                Call(route_path(request), template, Family.TELEGRAM, chat_id=chat_id)
+            )
             if fault is not None:
                 return await injected(fault, Family.TELEGRAM)
             return await self.call(request.path_params["token"], known, params)

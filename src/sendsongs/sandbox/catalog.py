@@ -1,4 +1,7 @@
-"""The sandbox's fixed music catalog: a dozen made-up tracks with Spotify-shaped ids."""
+"""The sandbox's fixed music catalog: made-up tracks with Spotify-shaped ids.
+
+Track objects carry no `popularity`: Spotify's February 2026 Web API changes removed it
+(https://developer.spotify.com/documentation/web-api/references/changes/february-2026)."""
 
 from __future__ import annotations
 
@@ -39,7 +42,6 @@ class CatalogTrack:
     isrc: str
     track_number: int = 1
     explicit: bool = False
-    popularity: int = 50
 
     @property
     def uri(self) -> str:
@@ -51,7 +53,11 @@ class CatalogTrack:
 
 
 # The single and album versions of "Northbound Static" are one recording: same ISRC,
-# different ids, so the bot's ISRC matching has something to match.
+# same length, different ids, so the bot's ISRC matching has something to match.
+# "Salt and Sand" and "Totally Different Song" are two different songs that carry one
+# ISRC by a label's mistake (Spotify staff confirm such duplicates exist), so the bot
+# can prove an ISRC match alone is not a listen; "Salt and Sand" is 1.5 s long, so
+# even a full play of it never reaches the history.
 TRACKS: tuple[CatalogTrack, ...] = (
     CatalogTrack(
         "46X0dXeliHXD73sxexJx7d",
@@ -63,7 +69,6 @@ TRACKS: tuple[CatalogTrack, ...] = (
         221_480,
         "USXR11700231",
         3,
-        popularity=64,
     ),
     CatalogTrack(
         "2I0FOWHzP5dBiNNFLFsxVt",
@@ -74,7 +79,6 @@ TRACKS: tuple[CatalogTrack, ...] = (
         "2018-07-19",
         207_930,
         "GBKQU1800417",
-        popularity=71,
     ),
     CatalogTrack(
         "vFoEnZVo6Z2QCWmRQg4Go6",
@@ -85,7 +89,6 @@ TRACKS: tuple[CatalogTrack, ...] = (
         "2024-02-09",
         194_200,
         "SEBGA2400113",
-        popularity=58,
     ),
     CatalogTrack(
         "p11S8rklQ03wXGqB2fsc5j",
@@ -97,7 +100,6 @@ TRACKS: tuple[CatalogTrack, ...] = (
         194_200,
         "SEBGA2400113",
         4,
-        popularity=52,
     ),
     CatalogTrack(
         "pMENH7ybTsewevjHUg7bAi",
@@ -109,7 +111,6 @@ TRACKS: tuple[CatalogTrack, ...] = (
         248_760,
         "USQE92100874",
         1,
-        popularity=47,
     ),
     CatalogTrack(
         "5ASBFpJz8t5t7dEExLH6uw",
@@ -121,7 +122,6 @@ TRACKS: tuple[CatalogTrack, ...] = (
         176_040,
         "GBARL2300562",
         explicit=True,
-        popularity=61,
     ),
     CatalogTrack(
         "47eW5Nr2wi54LLC9FR1KpD",
@@ -133,7 +133,6 @@ TRACKS: tuple[CatalogTrack, ...] = (
         263_310,
         "NLA321900145",
         7,
-        popularity=39,
     ),
     CatalogTrack(
         "Iw7IodBQSWLjoQR55NryOl",
@@ -144,7 +143,6 @@ TRACKS: tuple[CatalogTrack, ...] = (
         "2022-06-24",
         201_870,
         "DEUM72200319",
-        popularity=55,
     ),
     CatalogTrack(
         "qZnrMlii5pgAGGZg1rA4by",
@@ -156,7 +154,6 @@ TRACKS: tuple[CatalogTrack, ...] = (
         289_050,
         "USXR11700229",
         1,
-        popularity=44,
     ),
     CatalogTrack(
         "ZDSrOBSPVSZV7ioZZwqYgI",
@@ -168,7 +165,6 @@ TRACKS: tuple[CatalogTrack, ...] = (
         232_640,
         "NOUM72000481",
         2,
-        popularity=49,
     ),
     CatalogTrack(
         "bTKWMBkIz293NQnh6nXoSg",
@@ -180,7 +176,6 @@ TRACKS: tuple[CatalogTrack, ...] = (
         158_920,
         "CAUM82500037",
         explicit=True,
-        popularity=66,
     ),
     CatalogTrack(
         "0yDKiKOjsxOO81OKEa9FS7",
@@ -192,7 +187,27 @@ TRACKS: tuple[CatalogTrack, ...] = (
         297_400,
         "GBKQU1600652",
         9,
-        popularity=41,
+    ),
+    CatalogTrack(
+        "orOkXbQzW7UOsL7Os6RULg",
+        "Salt and Sand",
+        ("Wren Castell",),
+        "Salt and Sand",
+        "single",
+        "2020-04-03",
+        1_500,
+        "USRC17000006",
+    ),
+    CatalogTrack(
+        "jYSmSOpa7vbgcK17Pex1Wl",
+        "Totally Different Song",
+        ("The Borrowed Codes",),
+        "Mislabelled",
+        "album",
+        "2021-09-10",
+        241_000,
+        "USRC17000006",
+        5,
     ),
 )
 

@@ -9,6 +9,7 @@ from typing import Any
 from sendsongs.sandbox.clock import Clock, iso
 
 WINDOW_SECONDS = 24 * 3600  # Messenger's standard messaging window
+HUMAN_AGENT_SECONDS = 7 * 24 * 3600  # how long the HUMAN_AGENT tag may answer
 
 
 @dataclass
@@ -20,8 +21,8 @@ class MessengerUser:
     last_name: str
     last_inbound: float  # when they last wrote to the page; opens the 24-hour window
 
-    def window_open(self, now: float) -> bool:
-        return now - self.last_inbound < WINDOW_SECONDS
+    def window_open(self, now: float, seconds: float = WINDOW_SECONDS) -> bool:
+        return now - self.last_inbound < seconds
 
     def to_json(self, now: float) -> dict[str, Any]:
         return {
@@ -45,6 +46,7 @@ class SentMessage:
     messaging_type: str
     tag: str | None
     sent_at: float
+    attachment: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,9 +55,33 @@ class SentMessage:
             "recipient_id": self.recipient_id,
             "text": self.text,
             "quick_replies": self.quick_replies,
+            "attachment": self.attachment,
             "messaging_type": self.messaging_type,
             "tag": self.tag,
             "sent_at": iso(self.sent_at),
+        }
+
+
+@dataclass
+class FailedSend:
+    """One Send API call that Graph refused (or a fault answered): nothing reached
+    the person."""
+
+    index: int
+    recipient_id: str | None
+    text: str | None
+    status: int
+    error: dict[str, Any]
+    at: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "recipient_id": self.recipient_id,
+            "text": self.text,
+            "status": self.status,
+            "error": self.error,
+            "at": iso(self.at),
         }
 
 
@@ -65,8 +91,13 @@ class MessengerWorld:
 
     clock: Clock
     webhook_url: str
+    page_access_token: str = ""
+    require_appsecret_proof: bool = False
     users: dict[str, MessengerUser] = field(default_factory=dict)
     messages: list[SentMessage] = field(default_factory=list)
+    failures: list[FailedSend] = field(default_factory=list)
+    # The exact bytes of each webhook delivery, by message id, for redelivery.
+    deliveries: dict[str, bytes] = field(default_factory=dict)
 
     def add_user(self, psid: str | None, first_name: str, last_name: str) -> MessengerUser:
         """Create (or rename) a person. A PSID exists only once someone wrote to the
@@ -102,6 +133,7 @@ class MessengerWorld:
         quick_replies: list[dict[str, Any]],
         messaging_type: str,
         tag: str | None,
+        attachment: dict[str, Any] | None = None,
     ) -> SentMessage:
         message = SentMessage(
             index=len(self.messages),
@@ -112,9 +144,20 @@ class MessengerWorld:
             messaging_type=messaging_type,
             tag=tag,
             sent_at=self.clock(),
+            attachment=attachment,
         )
         self.messages.append(message)
         return message
+
+    def record_failure(
+        self, recipient_id: str | None, text: str | None, status: int, error: dict[str, Any]
+    ) -> FailedSend:
+        failure = FailedSend(len(self.failures), recipient_id, text, status, error, self.clock())
+        self.failures.append(failure)
+        return failure
+
+    def failed(self, psid: str | None, since: int) -> list[FailedSend]:
+        return [f for f in self.failures[max(since, 0) :] if psid is None or f.recipient_id == psid]
 
     def sent(self, psid: str | None, since: int) -> list[SentMessage]:
         return [m for m in self.messages[max(since, 0) :] if psid is None or m.recipient_id == psid]
@@ -130,7 +173,11 @@ class MessengerWorld:
                     return str(reply.get("title", payload))
         return None
 
-    def reset(self, webhook_url: str) -> None:
+    def reset(self, webhook_url: str, page_access_token: str, require_proof: bool) -> None:
         self.users.clear()
         self.messages.clear()
+        self.failures.clear()
+        self.deliveries.clear()
         self.webhook_url = webhook_url
+        self.page_access_token = page_access_token
+        self.require_appsecret_proof = require_proof

@@ -1,29 +1,33 @@
-"""The fake Spotify side: listeners, their play history, and the OAuth grants issued."""
+"""The fake Spotify side: listeners, their play history, development mode's allow-list,
+short links, and the OAuth grants issued (kept in `spotify_grants`).
+
+How plays reach recently-played, as on the real service: a play counts only once it
+has lasted more than 30 seconds; plays in a Private Session never appear; a play made
+offline (or simply lagging) appears later than its `played_at`, so the history can
+gain entries older than ones already seen. The history shows the newest 50 plays.
+"""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 from sendsongs.sandbox.catalog import CatalogTrack
-from sendsongs.sandbox.clock import Clock
+from sendsongs.sandbox.clock import Clock, iso
+from sendsongs.sandbox.config import SandboxConfig
+from sendsongs.sandbox.spotify_grants import Grants
 
-MIN_PLAY_MS = 30_000  # Spotify records a play only after 30 seconds of it
+MIN_PLAY_MS = 30_000  # a play counts only once it has lasted MORE than this
 HISTORY_SIZE = 50  # recently-played never reaches further back than the last 50 plays
-CODE_TTL = 600  # seconds an authorization code may wait to be exchanged
-
-
-class TokenError(Exception):
-    """An /api/token refusal, in Spotify's `{"error", "error_description"}` terms."""
-
-    def __init__(self, error: str, description: str, status: int = 400) -> None:
-        super().__init__(f"{error}: {description}")
-        self.error = error
-        self.description = description
-        self.status = status
+ALLOW_LIST_LIMIT = 5  # a development-mode app admits five people since March 2026
+# Spotify's plain-text 403 body for a person not on a development-mode app's list.
+# Older reports (2021-2023) show "User not registered in the Developer Dashboard";
+# reports from late 2024 on show this wording; tests can choose either.
+NOT_REGISTERED = (
+    "Check settings on developer.spotify.com/dashboard, the user may not be registered."
+)
+SHORT_LINK_HOSTS = ("spotify.link", "link.tospotify.com")
 
 
 @dataclass
@@ -41,6 +45,21 @@ class PlayRecord:
     track: CatalogTrack
     played_at_ms: int
     ms_played: int
+    visible_at: float  # unix seconds from which recently-played shows it
+    hidden: str | None = None  # why it never reaches the history, if it does not
+
+    def to_json(self, now: float) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "track_id": self.track.id,
+            "played_at": iso(self.played_at_ms / 1000),
+            "ms_played": self.ms_played,
+        }
+        if self.hidden:
+            body["hidden"] = self.hidden
+        else:
+            body["visible"] = self.visible_at <= now
+            body["visible_at"] = iso(self.visible_at)
+        return body
 
 
 @dataclass
@@ -52,41 +71,42 @@ class NowPlaying:
 
 
 @dataclass
-class AuthCode:
-    client_id: str
-    redirect_uri: str
-    scope: str
-    user: str
-    code_challenge: str | None
-    expires_at: float
+class Platform:
+    """The switchable parts of how Spotify treats this app."""
+
+    development_mode: bool = False
+    allowed_users: list[str] = field(default_factory=list)
+    not_registered_message: str = NOT_REGISTERED
+    track_external_ids: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "development_mode": self.development_mode,
+            "allowed_users": list(self.allowed_users),
+            "not_registered_message": self.not_registered_message,
+            "track_external_ids": self.track_external_ids,
+        }
 
 
 @dataclass
-class RefreshGrant:
-    token: str
-    user: str
-    scope: str
-    client_id: str
-    public: bool  # issued to a PKCE client, which may refresh without its secret
-    valid: bool = True
+class ShortLink:
+    host: str
+    code: str
+    target: str  # where the redirect lands, e.g. https://open.spotify.com/track/ID?si=...
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "host": self.host,
+            "code": self.code,
+            "short_url": f"https://{self.host}/{self.code}",
+            "sandbox_path": f"/shortlink/{self.host}/{self.code}",
+            "location": self.target,
+        }
 
 
-@dataclass
-class AccessGrant:
-    token: str
-    user: str | None  # None: a client-credentials token, which speaks for no one
-    scope: str
-    expires_at: float
-    refresh: RefreshGrant | None
-
-    def scopes(self) -> set[str]:
-        return set(self.scope.split())
-
-
-def s256(verifier: str) -> str:
-    """The PKCE S256 challenge of a code verifier (RFC 7636 §4.2)."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+def share_id() -> str:
+    """A `si=` value as Spotify's share sheet appends: 22 URL-safe characters."""
+    return secrets.token_urlsafe(16)[:22]
 
 
 @dataclass
@@ -94,14 +114,22 @@ class SpotifyWorld:
     """Everything the fake Spotify knows; mutated only from the event loop."""
 
     clock: Clock
-    token_ttl: int
-    rotate_refresh_tokens: bool
+    grants: Grants
+    defaults: SandboxConfig = field(default_factory=SandboxConfig)
     users: dict[str, SpotifyUser] = field(default_factory=dict)
     plays: list[PlayRecord] = field(default_factory=list)
     now_playing: dict[str, NowPlaying] = field(default_factory=dict)
-    codes: dict[str, AuthCode] = field(default_factory=dict)
-    refresh_grants: dict[str, RefreshGrant] = field(default_factory=dict)
-    access_grants: dict[str, AccessGrant] = field(default_factory=dict)
+    platform: Platform = field(default_factory=Platform)
+    short_links: dict[tuple[str, str], ShortLink] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, clock: Clock, config: SandboxConfig) -> SpotifyWorld:
+        grants = Grants(
+            clock, config.token_ttl, config.rotate_refresh_tokens, config.refresh_token_lifetime
+        )
+        world = cls(clock, grants, config)
+        world.platform = _platform(config)
+        return world
 
     # -- listeners and plays --
     def add_user(self, user_id: str, display_name: str | None = None) -> SpotifyUser:
@@ -112,141 +140,62 @@ class SpotifyWorld:
             user.display_name = display_name
         return user
 
-    def record_play(self, user: str, track: CatalogTrack, played_at_ms: int, ms: int) -> bool:
-        if ms < MIN_PLAY_MS:
-            return False
-        self.plays.append(PlayRecord(user, track, played_at_ms, ms))
-        return True
+    def record_play(
+        self,
+        user: str,
+        track: CatalogTrack,
+        played_at_ms: int,
+        ms: int,
+        *,
+        delay: float = 0.0,
+        private: bool = False,
+    ) -> PlayRecord:
+        """Remember a play; `delay` seconds pass before recently-played shows it."""
+        hidden = None
+        if private:
+            hidden = "played in a Private Session, which Spotify never puts in the history"
+        elif ms <= MIN_PLAY_MS:
+            hidden = (
+                f"played for {ms} ms; Spotify records a play only after more than"
+                f" {MIN_PLAY_MS // 1000} seconds"
+            )
+        play = PlayRecord(user, track, played_at_ms, ms, self.clock() + delay, hidden)
+        self.plays.append(play)
+        return play
 
-    def plays_of(self, user: str) -> list[PlayRecord]:
-        """Every recorded play of `user`, newest first."""
-        mine = [p for p in self.plays if p.user == user]
+    def plays_of(self, user: str, *, hidden: bool = False) -> list[PlayRecord]:
+        """The counted plays of `user` (or, with `hidden`, the others), newest first,
+        including those not yet visible."""
+        mine = [p for p in self.plays if p.user == user and (p.hidden is not None) == hidden]
         return sorted(mine, key=lambda p: p.played_at_ms, reverse=True)
 
     def history(self, user: str) -> list[PlayRecord]:
-        """What recently-played can see: the newest 50 plays, newest first."""
-        return self.plays_of(user)[:HISTORY_SIZE]
-
-    # -- authorization --
-    def issue_code(
-        self, client_id: str, redirect_uri: str, scope: str, user: str, challenge: str | None
-    ) -> str:
-        code = secrets.token_urlsafe(48)
-        self.codes[code] = AuthCode(
-            client_id, redirect_uri, scope, user, challenge, self.clock() + CODE_TTL
-        )
-        return code
-
-    def redeem_code(
-        self,
-        code: str,
-        client_id: str,
-        redirect_uri: str,
-        verifier: str | None,
-        authenticated: bool,
-    ) -> dict[str, Any]:
-        # Popped before any check: a code is good for one attempt, right or wrong.
-        grant = self.codes.pop(code, None)
-        if grant is None or grant.expires_at <= self.clock() or grant.client_id != client_id:
-            raise TokenError("invalid_grant", "Invalid authorization code")
-        if grant.redirect_uri != redirect_uri:
-            raise TokenError("invalid_grant", "Invalid redirect URI")
-        if grant.code_challenge is not None:
-            if not verifier or s256(verifier) != grant.code_challenge:
-                raise TokenError("invalid_grant", "code_verifier was incorrect")
-        elif not authenticated:
-            raise TokenError("invalid_client", "Invalid client secret")
-        refresh = RefreshGrant(
-            token=secrets.token_urlsafe(96),
-            user=grant.user,
-            scope=grant.scope,
-            client_id=client_id,
-            public=grant.code_challenge is not None,
-        )
-        self.refresh_grants[refresh.token] = refresh
-        access = self._issue_access(refresh.user, refresh.scope, refresh)
-        return {**self._token_json(access), "refresh_token": refresh.token}
-
-    def refresh(self, token: str, client_id: str, authenticated: bool) -> dict[str, Any]:
-        grant = self.refresh_grants.get(token)
-        if grant is None or grant.client_id != client_id:
-            raise TokenError("invalid_grant", "Invalid refresh token")
-        if not grant.valid:
-            raise TokenError("invalid_grant", "Refresh token revoked")
-        if not authenticated and not grant.public:
-            raise TokenError("invalid_client", "Invalid client secret")
-        if self.rotate_refresh_tokens:
-            # The old refresh token stops working once its successor exists.
-            del self.refresh_grants[token]
-            grant = RefreshGrant(
-                secrets.token_urlsafe(96), grant.user, grant.scope, client_id, grant.public
-            )
-            self.refresh_grants[grant.token] = grant
-        access = self._issue_access(grant.user, grant.scope, grant)
-        body = self._token_json(access)
-        if self.rotate_refresh_tokens:
-            body["refresh_token"] = grant.token
-        return body
-
-    def client_credentials(self) -> dict[str, Any]:
-        access = self._issue_access(None, "", None)
-        body = self._token_json(access)
-        del body["scope"]
-        return body
-
-    def _issue_access(
-        self, user: str | None, scope: str, refresh: RefreshGrant | None
-    ) -> AccessGrant:
-        token = "BQ" + secrets.token_urlsafe(120)  # Spotify's access tokens start with BQ
-        access = AccessGrant(token, user, scope, self.clock() + self.token_ttl, refresh)
-        self.access_grants[token] = access
-        return access
-
-    def _token_json(self, access: AccessGrant) -> dict[str, Any]:
-        return {
-            "access_token": access.token,
-            "token_type": "Bearer",
-            "scope": access.scope,
-            "expires_in": self.token_ttl,
-        }
-
-    def check_access(self, token: str) -> AccessGrant | str:
-        """The grant behind a bearer token, or the 401 message Spotify would give."""
-        access = self.access_grants.get(token)
-        if access is None or (access.refresh is not None and not access.refresh.valid):
-            return "Invalid access token"
-        if access.expires_at <= self.clock():
-            return "The access token expired"
-        return access
-
-    def revoke(self, user: str) -> int:
-        """The person removes the app: every grant of theirs stops working."""
-        revoked = 0
-        for grant in self.refresh_grants.values():
-            if grant.user == user and grant.valid:
-                grant.valid = False
-                revoked += 1
-        for code, pending in list(self.codes.items()):
-            if pending.user == user:
-                del self.codes[code]
-        for token, access in list(self.access_grants.items()):
-            if access.user == user:
-                del self.access_grants[token]
-        return revoked
-
-    def expire_access_tokens(self) -> int:
+        """What recently-played can see now: the newest 50 visible plays, newest first."""
         now = self.clock()
-        for access in self.access_grants.values():
-            access.expires_at = min(access.expires_at, now)
-        return len(self.access_grants)
+        return [p for p in self.plays_of(user) if p.visible_at <= now][:HISTORY_SIZE]
+
+    # -- development mode --
+    def admits(self, user: str) -> bool:
+        """Whether the app may act for `user`: always, unless development mode is on
+        and the person is not on its allow-list."""
+        return not self.platform.development_mode or user in self.platform.allowed_users
+
+    # -- short links --
+    def add_short_link(self, host: str, code: str, target: str) -> ShortLink:
+        link = self.short_links[(host, code)] = ShortLink(host, code, target)
+        return link
 
     def reset(self) -> None:
-        for table in (
-            self.users,
-            self.now_playing,
-            self.codes,
-            self.refresh_grants,
-            self.access_grants,
-        ):
-            table.clear()
+        self.users.clear()
+        self.now_playing.clear()
         self.plays.clear()
+        self.short_links.clear()
+        self.grants.reset()
+        self.grants.refresh_token_lifetime = self.defaults.refresh_token_lifetime
+        self.platform = _platform(self.defaults)
+
+
+def _platform(config: SandboxConfig) -> Platform:
+    return Platform(
+        development_mode=config.development_mode, allowed_users=list(config.allowed_users)
+    )

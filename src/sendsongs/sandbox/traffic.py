@@ -1,9 +1,23 @@
-"""Call counting and fault injection for the fake Graph, Spotify and Telegram routes."""
+"""Call counting and fault injection for every vendor route the sandbox fakes.
+
+A fault is either a plain HTTP failure (`status`, a hang, or a dropped connection) on a
+path prefix, worn in the vendor's error shape, or a vendor's own refusal: one of Graph's
+named errors (graph_errors.NAMED_ERRORS) on the Send API, or a Last.fm error code.
+Either can be narrowed to one recipient: a Messenger PSID or a Telegram `chat_id`. It
+lasts `remaining` calls and/or until `until` (unix seconds, from a `duration`), or, with
+neither, until cleared. `session_invalidated` is bound to the page token current when it
+was injected, so it lasts until the page gets a new token.
+
+A 429 carries the vendor's retry hint (Retry-After, Telegram's `parameters.retry_after`,
+ListenBrainz's X-RateLimit-* headers): `retry_after` seconds when given (`0` is honoured
+as 0), the vendor's usual value otherwise, or none at all when `send_retry_after` is
+off. A `reason` (e.g. Spotify's `QUOTA_EXCEEDED`) goes into a Web API error body.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import secrets
+import json
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -16,6 +30,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from sendsongs.sandbox.clock import Clock, system_clock
+from sendsongs.sandbox.graph_errors import (
+    NAMED_ERRORS,
+    UsageHeader,
+    graph_error_body,
+    named_error_response,
+)
 from sendsongs.sandbox.paths import route_path
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -30,83 +51,199 @@ class Family(Enum):
     ACCOUNTS = "accounts"
     WEB_API = "web_api"
     TELEGRAM = "telegram"
+    LISTENBRAINZ = "listenbrainz"
+    LASTFM = "lastfm"
+    LINKS = "links"  # the short-link hosts: plain text, not JSON
+
+
+SEND_API = "/{version}/me/messages"
+
+
+@dataclass(frozen=True)
+class Call:
+    """What a fault can be narrowed by: where the call went, and for whom."""
+
+    path: str  # relative to the sandbox, e.g. /v26.0/me/messages
+    template: str  # the route's pattern, e.g. /{version}/me/messages
+    family: Family
+    psid: str | None = None  # the Send API recipient, or the profile asked for
+    token: str | None = None  # the Graph access token the call carried
+    chat_id: str | None = None  # the Telegram chat the call addresses
 
 
 @dataclass
 class Fault:
-    path_prefix: str
-    status: int | None  # None: hang for `delay` seconds, then 504
-    remaining: int | None  # None: every matching call fails until the faults are cleared
-    retry_after: float | None = None
+    path_prefix: str | None  # None: a named error's own routes (the Send API)
+    status: int | None  # None: hang for `delay` seconds, then 504 (or drop, below)
+    remaining: int | None  # None: every matching call fails until `until` or cleared
+    retry_after: float | None = None  # None: the vendor's usual hint (1 s on a 429)
     delay: float = 0.0
+    error: str | None = None  # a name in NAMED_ERRORS
+    psid: str | None = None  # only Graph calls for this recipient
+    token: str | None = None  # only Graph calls carrying this access token
+    usage_header: UsageHeader | None = None
+    regain_minutes: float = 1.0
     chat_id: str | None = None  # only calls addressed to this chat (Telegram's `chat_id`)
     description: str | None = None  # the error text, instead of the family's usual one
     drop: bool = False  # close the connection mid-response instead of answering
+    lastfm_error: int | None = None  # a Last.fm error code (lastfm.STATUSES)
+    until: float | None = None  # unix seconds after which the fault is gone
+    send_retry_after: bool = True  # False: the response carries no retry hint at all
+    reason: str | None = None  # e.g. "QUOTA_EXCEEDED", put in a Web API error body
+
+    def matches(self, call: Call) -> bool:
+        if self.path_prefix is not None:
+            if not call.path.startswith(self.path_prefix):
+                return False
+        elif self.error is not None and (
+            not NAMED_ERRORS[self.error].all_graph_calls and call.template != SEND_API
+        ):
+            return False
+        if self.error is not None and call.family is not Family.GRAPH:
+            return False  # Graph's refusals have no meaning elsewhere
+        if self.lastfm_error is not None and call.family is not Family.LASTFM:
+            return False
+        if self.psid is not None and call.psid != self.psid:
+            return False
+        if self.chat_id is not None and call.chat_id != self.chat_id:
+            return False
+        return self.token is None or call.token == self.token
+
+    def hint(self, usual: float = 1.0) -> int | None:
+        """The retry hint in whole seconds: `retry_after` if given, else `usual`; None
+        when the fault sends none."""
+        if not self.send_retry_after:
+            return None
+        return max(0, round(usual if self.retry_after is None else self.retry_after))
 
     def to_json(self) -> dict[str, Any]:
         status: int | str = "timeout" if self.status is None else self.status
-        return {
+        answer: dict[str, Any] = {
             "path_prefix": self.path_prefix,
             "status": "drop" if self.drop else status,
             "remaining": self.remaining,
-            "retry_after": self.retry_after,
+            "retry_after": self.retry_after if self.send_retry_after else "none",
             "delay": self.delay,
-            "chat_id": self.chat_id,
             "description": self.description,
+            "until": self.until,
+            "reason": self.reason,
         }
+        if self.error is not None:
+            named = NAMED_ERRORS[self.error]
+            answer |= {
+                "error": self.error,
+                "code": named.code,
+                "error_subcode": named.subcode,
+                "usage_header": self.usage_header,
+                "regain_minutes": self.regain_minutes,
+                "bound_to_token": self.token is not None,
+            }
+        if self.lastfm_error is not None:
+            answer["error"] = self.lastfm_error
+        answer["psid"] = self.psid
+        answer["chat_id"] = self.chat_id
+        answer["until_cleared"] = self.remaining is None and self.until is None
+        return answer
 
 
 @dataclass
 class Traffic:
     """What the bot called, and the failures queued for its next calls."""
 
+    clock: Clock = system_clock
     calls: Counter[str] = field(default_factory=Counter)
     faults: list[Fault] = field(default_factory=list)
 
-    def take(self, path: str, chat_id: str | None = None) -> Fault | None:
-        """Consume one use of the first queued fault matching `path` (and, for a fault
-        scoped to a chat, `chat_id`)."""
-        for fault in self.faults:
-            if not path.startswith(fault.path_prefix):
-                continue
-            if fault.chat_id is not None and fault.chat_id != chat_id:
-                continue
-            if fault.remaining is None:
-                return fault
-            if fault.remaining > 0:
-                fault.remaining -= 1
-                if fault.remaining == 0:
-                    self.faults.remove(fault)
+    def take(self, call: Call) -> Fault | None:
+        """Consume one use of the first live fault matching `call`; faults past their
+        `until` are dropped first."""
+        for fault in self.live():
+            if fault.matches(call):
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self.faults.remove(fault)
                 return fault
         return None
+
+    def live(self) -> list[Fault]:
+        """The queued faults, without those past their `until`."""
+        now = self.clock()
+        self.faults[:] = [f for f in self.faults if f.until is None or f.until > now]
+        return self.faults
 
     def reset(self) -> None:
         self.calls.clear()
         self.faults.clear()
 
 
+Observer = Callable[[Request, Response], Awaitable[None]]
+
+
 def api_route(
-    path: str, endpoint: Endpoint, methods: list[str], traffic: Traffic, family: Family
+    path: str,
+    endpoint: Endpoint,
+    methods: list[str],
+    traffic: Traffic,
+    family: Family,
+    *,
+    page_id: str = "",
+    observe: Observer | None = None,
 ) -> Route:
-    """A vendor route whose calls are counted under `path` and which faults can hit."""
+    """A vendor route whose calls are counted under `path` and which faults can hit.
+    `observe` sees every response, injected or not."""
 
     async def guarded(request: Request) -> Response:
         traffic.calls[f"{request.method} {path}"] += 1
-        fault = traffic.take(route_path(request))
+        fault = None
+        if traffic.faults:
+            fault = traffic.take(await _call(request, path, family))
         if fault is None:
-            return await endpoint(request)
-        return await injected(fault, family)
+            response = await endpoint(request)
+        else:
+            response = await injected(fault, family, page_id)
+        if observe is not None:
+            await observe(request, response)
+        return response
 
     return Route(path, guarded, methods=methods)
 
 
-async def injected(fault: Fault, family: Family) -> Response:
-    """What a call hit by `fault` gets, after the fault's delay."""
+async def _call(request: Request, template: str, family: Family) -> Call:
+    if family is not Family.GRAPH:
+        return Call(route_path(request), template, family)
+    token = request.query_params.get("access_token")
+    auth = request.headers.get("authorization", "")
+    if token is None and auth[:7].lower() == "bearer ":
+        token = auth[7:].strip()
+    psid = request.path_params.get("psid")
+    if template == SEND_API:
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            body = None
+        recipient = body.get("recipient") if isinstance(body, dict) else None
+        found = recipient.get("id") if isinstance(recipient, dict) else None
+        psid = str(found) if found is not None else None
+    return Call(route_path(request), template, family, psid, token)
+
+
+async def injected(
+    fault: Fault,
+    family: Family,
+    page_id: str = "",
+    shape: Callable[[Fault], Response] | None = None,
+) -> Response:
+    """What a call hit by `fault` gets, after the fault's delay: a dropped connection,
+    or the error in the vendor's shape (`shape`, for vendors whose errors depend on
+    their own state, else fault_response)."""
     if fault.delay:
         await asyncio.sleep(fault.delay)
     if fault.drop:
         return DroppedConnection()
-    return fault_response(fault, family)
+    if shape is not None:
+        return shape(fault)
+    return fault_response(fault, family, page_id)
 
 
 class DroppedConnection(Response):
@@ -135,19 +272,30 @@ _REASONS = {
 }
 
 
-def fault_response(fault: Fault, family: Family) -> Response:
+def fault_response(fault: Fault, family: Family, page_id: str = "") -> Response:
+    if fault.error is not None and family is Family.GRAPH:
+        return named_error_response(
+            fault.error,
+            400 if fault.status is None else fault.status,
+            page_id,
+            fault.usage_header,
+            fault.regain_minutes,
+            fault.retry_after if fault.send_retry_after else None,
+        )
     status = 504 if fault.status is None else fault.status
     if family is Family.TELEGRAM:
         return telegram_fault_response(fault, status)
-    reason = _REASONS.get(status, "Injected failure")
+    reason = fault.description or _REASONS.get(status, "Injected failure")
     headers: dict[str, str] = {}
-    if status == 429 or fault.retry_after is not None:
-        # Both vendors send whole seconds; a 429 without the header would not be faithful.
-        headers["Retry-After"] = str(max(0, round(fault.retry_after or 1)))
+    hint = fault.hint()
+    if hint is not None and (status == 429 or fault.retry_after is not None):
+        headers["Retry-After"] = str(hint)  # whole seconds, as the vendors send
     body: dict[str, Any]
+    if family is Family.LINKS:
+        return Response(reason, status_code=status, headers=headers, media_type="text/plain")
     if family is Family.GRAPH:
         code = 4 if status == 429 else 2
-        message = (
+        message = fault.description or (
             "(#4) Application request limit reached"
             if status == 429
             else "An unexpected error has occurred. Please retry your request later."
@@ -160,6 +308,10 @@ def fault_response(fault: Fault, family: Family) -> Response:
         }
     else:
         body = {"error": {"status": status, "message": reason}}
+        if fault.reason and family is Family.WEB_API:
+            # The shape of a quota 429 is not documented; public reports show a
+            # `"reason": "QUOTA_EXCEEDED"` beside status and message, as modelled here.
+            body["error"]["reason"] = fault.reason
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -181,31 +333,20 @@ _TELEGRAM_DESCRIPTIONS = {
 
 def telegram_fault_response(fault: Fault, status: int) -> Response:
     """`{"ok": false, "error_code", "description"}`; a 429 carries
-    `parameters.retry_after` in whole seconds and no Retry-After header, as Telegram's."""
+    `parameters.retry_after` in whole seconds (unless the fault sends no hint) and no
+    Retry-After header, as Telegram's."""
     body: dict[str, Any] = {"ok": False, "error_code": status}
     if status == 429:
-        retry_after = max(1, round(fault.retry_after or 1))
-        body["description"] = fault.description or f"Too Many Requests: retry after {retry_after}"
-        body["parameters"] = {"retry_after": retry_after}
+        retry_after = fault.hint()
+        if retry_after is None:
+            body["description"] = fault.description or "Too Many Requests"
+        else:
+            body["description"] = (
+                fault.description or f"Too Many Requests: retry after {retry_after}"
+            )
+            body["parameters"] = {"retry_after": retry_after}
     else:
         body["description"] = fault.description or _TELEGRAM_DESCRIPTIONS.get(
             status, "Internal Server Error"
         )
     return JSONResponse(body, status_code=status)
-
-
-def graph_error_body(
-    message: str,
-    code: int,
-    subcode: int | None = None,
-    error_type: str = "OAuthException",
-    is_transient: bool = False,
-) -> dict[str, Any]:
-    """The inside of a Graph API `{"error": ...}` body."""
-    error: dict[str, Any] = {"message": message, "type": error_type, "code": code}
-    if subcode is not None:
-        error["error_subcode"] = subcode
-    if is_transient:
-        error["is_transient"] = True
-    error["fbtrace_id"] = "A" + secrets.token_urlsafe(16)[:22]
-    return error

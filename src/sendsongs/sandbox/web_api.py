@@ -1,4 +1,20 @@
-"""The fake Spotify Web API: tracks, recently played, currently playing."""
+"""The fake Spotify Web API: the current user, tracks, recently played, currently playing.
+
+Shapes follow https://developer.spotify.com/documentation/web-api/reference and the
+February 2026 changes (https://developer.spotify.com/documentation/web-api/references/
+changes/february-2026): tracks carry no `popularity`; `GET /v1/me` carries no `country`,
+`email`, `explicit_content`, `followers` or `product`. The same changes dropped
+`external_ids` (the ISRC) from tracks for development-mode apps; the sandbox keeps it by
+default and drops it when `track_external_ids` is switched off
+(`POST /_sandbox/spotify/settings`).
+
+Errors: `{"error": {"status", "message"}}` - 401 for a missing, unknown or expired
+token, 400 `invalid id` for a malformed id, 404 `Resource not found` for an unknown
+one. With development mode on, any call made with the token of a person not on the
+allow-list answers 403 with a plain-text body (not JSON), as Spotify does:
+"Check settings on developer.spotify.com/dashboard, the user may not be registered."
+(older wording: "User not registered in the Developer Dashboard").
+"""
 
 from __future__ import annotations
 
@@ -11,7 +27,8 @@ from starlette.routing import Route
 from sendsongs.sandbox.catalog import CatalogTrack, derived_id, find_track, is_base62_id
 from sendsongs.sandbox.clock import iso
 from sendsongs.sandbox.paths import sandbox_url
-from sendsongs.sandbox.spotify_world import AccessGrant, PlayRecord, SpotifyWorld
+from sendsongs.sandbox.spotify_grants import AccessGrant
+from sendsongs.sandbox.spotify_world import PlayRecord, SpotifyUser, SpotifyWorld
 from sendsongs.sandbox.traffic import Family, Traffic, api_route
 
 RECENTLY_PLAYED_SCOPE = "user-read-recently-played"
@@ -19,14 +36,17 @@ CURRENTLY_PLAYING_SCOPES = {"user-read-currently-playing", "user-read-playback-s
 
 
 class ApiError(Exception):
-    """A Web API refusal: `{"error": {"status", "message"}}`."""
+    """A Web API refusal: `{"error": {"status", "message"}}`, or plain text."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, plain: bool = False) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.plain = plain
 
     def response(self) -> Response:
+        if self.plain:
+            return Response(self.message, status_code=self.status, media_type="text/plain")
         body = {"error": {"status": self.status, "message": self.message}}
         return JSONResponse(body, status_code=self.status)
 
@@ -36,7 +56,7 @@ def api_base(request: Request) -> str:
     return sandbox_url(request, "/v1")
 
 
-def track_json(track: CatalogTrack, base: str) -> dict[str, Any]:
+def track_json(track: CatalogTrack, base: str, external_ids: bool = True) -> dict[str, Any]:
     """A full track object, as `GET /v1/tracks/{id}` returns it."""
     artists = [_artist_json(name, base) for name in track.artists]
     album_id = derived_id(f"album:{track.album}:{track.release_date}")
@@ -53,7 +73,7 @@ def track_json(track: CatalogTrack, base: str) -> dict[str, Any]:
         "type": "album",
         "uri": f"spotify:album:{album_id}",
     }
-    return {
+    body: dict[str, Any] = {
         "album": album,
         "artists": artists,
         "disc_number": 1,
@@ -65,12 +85,14 @@ def track_json(track: CatalogTrack, base: str) -> dict[str, Any]:
         "id": track.id,
         "is_local": False,
         "name": track.name,
-        "popularity": track.popularity,
         "preview_url": None,
         "track_number": track.track_number,
         "type": "track",
         "uri": track.uri,
     }
+    if not external_ids:
+        del body["external_ids"]
+    return body
 
 
 def _artist_json(name: str, base: str) -> dict[str, Any]:
@@ -93,8 +115,8 @@ class WebApi:
 
     def routes(self, traffic: Traffic) -> list[Route]:
         return [
-            api_route("/v1/tracks/{id}", self.track, ["GET"], traffic, Family.WEB_API),
             api_route("/v1/me", self.me, ["GET"], traffic, Family.WEB_API),
+            api_route("/v1/tracks/{id}", self.track, ["GET"], traffic, Family.WEB_API),
             api_route(
                 "/v1/me/player/recently-played",
                 self.recently_played,
@@ -117,37 +139,42 @@ class WebApi:
             raise ApiError(401, "No token provided")
         if header[:7].lower() != "bearer " or not header[7:].strip():
             raise ApiError(400, "Only valid bearer authentication supported")
-        access = self.world.check_access(header[7:].strip())
+        access = self.world.grants.check_access(header[7:].strip())
         if isinstance(access, str):
             raise ApiError(401, access)
         return access
 
-    def _listener(self, request: Request, scopes: set[str]) -> str:
+    def _listener(self, request: Request, scopes: set[str] | None) -> str:
+        """The person behind a user token that holds one of `scopes` (None: any)."""
         access = self._access(request)
         if access.user is None:
             # A client-credentials token speaks for the app, never for a person.
             raise ApiError(401, "Valid user authentication required")
-        if not access.scopes() & scopes:
+        if not self.world.admits(access.user):
+            raise ApiError(403, self.world.platform.not_registered_message, plain=True)
+        if scopes is not None and not access.scopes() & scopes:
             raise ApiError(403, "Insufficient client scope")
         return access.user
 
+    def _track_json(self, track: CatalogTrack, request: Request) -> dict[str, Any]:
+        return track_json(track, api_base(request), self.world.platform.track_external_ids)
+
     async def me(self, request: Request) -> Response:
-        """The current user's profile (Web API "Get Current User's Profile")."""
         try:
-            access = self._access(request)
-            if access.user is None:
-                raise ApiError(401, "Valid user authentication required")
+            user_id = self._listener(request, None)
         except ApiError as error:
             return error.response()
-        user = access.user
+        user = self.world.users.get(user_id) or SpotifyUser(user_id, user_id)
+        base = api_base(request)
         return JSONResponse(
             {
-                "id": user,
-                "display_name": user,
+                "display_name": user.display_name,
+                "external_urls": {"spotify": f"https://open.spotify.com/user/{user.id}"},
+                "href": f"{base}/users/{user.id}",
+                "id": user.id,
+                "images": [],
                 "type": "user",
-                "uri": f"spotify:user:{user}",
-                "href": f"{api_base(request)}/users/{user}",
-                "external_urls": {"spotify": f"https://open.spotify.com/user/{user}"},
+                "uri": f"spotify:user:{user.id}",
             }
         )
 
@@ -156,13 +183,13 @@ class WebApi:
             self._access(request)
             track_id = request.path_params["id"]
             if not is_base62_id(track_id):
-                raise ApiError(400, "Invalid base62 id")
+                raise ApiError(400, "invalid id")
             track = find_track(track_id)
             if track is None:
                 raise ApiError(404, "Resource not found")
         except ApiError as error:
             return error.response()
-        return JSONResponse(track_json(track, api_base(request)))
+        return JSONResponse(self._track_json(track, request))
 
     async def recently_played(self, request: Request) -> Response:
         try:
@@ -185,7 +212,7 @@ class WebApi:
         base = api_base(request)
         return JSONResponse(
             {
-                "items": [_item_json(p, base) for p in page],
+                "items": [_item_json(p, self._track_json(p.track, request)) for p in page],
                 "next": _next_url(base, page, limit, forward=after is not None) if more else None,
                 "cursors": (
                     {"after": str(page[0].played_at_ms), "before": str(page[-1].played_at_ms)}
@@ -216,7 +243,7 @@ class WebApi:
                 "timestamp": int(now * 1000),
                 "context": None,
                 "progress_ms": progress,
-                "item": track_json(playing.track, api_base(request)),
+                "item": self._track_json(playing.track, request),
                 "currently_playing_type": "track",
                 "is_playing": playing.is_playing,
             }
@@ -236,9 +263,9 @@ def _int_param(request: Request, name: str, low: int, high: int | None) -> int |
     return value
 
 
-def _item_json(play: PlayRecord, base: str) -> dict[str, Any]:
+def _item_json(play: PlayRecord, track: dict[str, Any]) -> dict[str, Any]:
     return {
-        "track": track_json(play.track, base),
+        "track": track,
         "played_at": iso(play.played_at_ms / 1000),
         "context": None,
     }
