@@ -21,6 +21,7 @@ from sendsongs.domain.models import (
     Share,
     ShareStatus,
 )
+from sendsongs.errors import StoreError
 from sendsongs.ports import LinkedAccount, Stores
 
 
@@ -125,10 +126,11 @@ class MemoryStore:
 
     # -- inbox --
     async def add_incoming(self, messages: Sequence[IncomingMessage]) -> int:
+        # all or nothing, as one transaction: check every item before writing any
+        checked = [replace(m, received_at=_utc(m.received_at)) for m in messages]
         added = 0
-        for message in messages:
+        for message in checked:
             if message.id not in self.inbox:
-                message = replace(message, received_at=_utc(message.received_at))
                 self.inbox[message.id] = (message, _Leased())
                 added += 1
         return added
@@ -153,13 +155,12 @@ class MemoryStore:
 
     # -- people, addresses, connections --
     async def save_person(self, person: Person, address: Address) -> None:
-        person = replace(person, registered_at=_utc(person.registered_at))
+        at = _utc(person.registered_at)  # as SQLite: the time given, for the address too
         existing = self.people.get(person.id)
-        if existing is not None:
-            person = replace(person, registered_at=existing.registered_at)
-        self.people[person.id] = person
-        seen = self.addresses.get(address, ("", person.registered_at))[1]
-        self.addresses[address] = (person.id, max(seen, person.registered_at))
+        kept = existing.registered_at if existing is not None else at
+        self.people[person.id] = replace(person, registered_at=kept)
+        seen = self.addresses.get(address, ("", at))[1]
+        self.addresses[address] = (person.id, max(seen, at))
 
     async def get_person(self, person_id: str) -> Person | None:
         return self.people.get(person_id)
@@ -183,7 +184,7 @@ class MemoryStore:
     async def save_connection(self, connection: Connection) -> None:
         taken = await self.connection_of_account(connection.source, connection.account or "")
         if taken is not None and taken.person_id != connection.person_id:
-            raise ValueError("this account is connected to someone else")
+            raise StoreError("this account is connected to someone else")
         self.connections[connection.person_id] = replace(
             connection, connected_at=_utc(connection.connected_at)
         )
@@ -301,10 +302,14 @@ class MemoryStore:
         current = self.checks.get(check.recipient_id)
         if current is None or current.claim is None or current.claim != check.claim:
             return False
-        for share in shares:  # a check decides only where a pending share stands
+        # all or nothing, as one transaction: check every item before writing any
+        checked = [_utc_share(share) for share in shares]
+        for message in outgoing:
+            _utc(message.created_at)
+        due_given = None if next_check_at is None else _utc(next_check_at)
+        for share in checked:  # a check decides only where a pending share stands
             stored = self.shares.get(share.id)
             if stored is not None and stored.status is ShareStatus.PENDING:
-                share = _utc_share(share)
                 self.shares[share.id] = replace(
                     stored,
                     status=share.status,
@@ -313,7 +318,7 @@ class MemoryStore:
                 )
         await self.add_outgoing(outgoing)
         current.claim = None  # a claim settles once
-        due = None if next_check_at is None else _utc(next_check_at)
+        due = due_given
         if current.version != check.version:  # shares added since the claim
             pending = [s.next_check_at for s in await self.pending_shares(check.recipient_id)]
             due = min([d for d in (due, *pending) if d is not None], default=None)
@@ -329,9 +334,9 @@ class MemoryStore:
 
     # -- outbox --
     async def add_outgoing(self, messages: Sequence[Outgoing]) -> None:
-        for message in messages:
+        checked = [replace(m, created_at=_utc(m.created_at)) for m in messages]
+        for message in checked:
             if message.id not in self.outbox:  # idempotent, like the inbox
-                message = replace(message, created_at=_utc(message.created_at))
                 self.outbox[message.id] = (message, _Leased())
 
     async def claim_outgoing(

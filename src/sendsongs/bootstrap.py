@@ -101,6 +101,7 @@ def build_channels(settings: Settings, http: httpx.AsyncClient) -> dict[str, Cha
             http,
             graph_url=settings.messenger_graph_url,
             page_access_token=settings.secret("MESSENGER_PAGE_ACCESS_TOKEN"),
+            app_secret=settings.secret("MESSENGER_APP_SECRET"),
         )
     return channels
 

@@ -158,7 +158,8 @@ class People(Protocol):
         ...
 
     async def save_connection(self, connection: Connection) -> None:
-        """Insert or replace the person's connection (a person has exactly one)."""
+        """Insert or replace the person's connection (a person has exactly one).
+        StoreError if the account is connected to someone else."""
         ...
 
     async def get_connection(self, person_id: str) -> Connection | None: ...

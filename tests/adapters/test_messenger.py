@@ -9,9 +9,15 @@ from typing import Any
 import httpx
 import pytest
 
-from sendsongs.adapters.messenger import MAX_TEXT, MessengerClient, split_text
+from sendsongs.channels.messenger.client import MAX_TEXT, MessengerClient, split_text
 from sendsongs.domain.models import MessageKind, QuickReply, Reply
-from sendsongs.errors import RateLimited, RecipientUnreachable, ServiceError, TransientError
+from sendsongs.errors import (
+    ChannelUnavailable,
+    RateLimited,
+    RecipientUnreachable,
+    ServiceError,
+    TransientError,
+)
 from sendsongs.sandbox.app import create_sandbox_app
 from sendsongs.sandbox.config import SandboxConfig
 
@@ -63,6 +69,10 @@ class Recorder:
                 answer.status_code, headers=answer.headers, content=answer.content
             )
         return httpx.Response(200, json={"recipient_id": PSID, "message_id": "m_1"})
+
+
+def test_channel_name_is_the_address_channel() -> None:
+    assert client(Recorder()).name == "messenger"
 
 
 async def test_send_posts_the_send_api_body() -> None:
@@ -202,9 +212,29 @@ async def test_long_retry_after_is_left_to_the_caller() -> None:
 )
 async def test_unreachable_recipient(code: int, subcode: int | None) -> None:
     server = Recorder(httpx.Response(400, json=graph_error(code, subcode)))
-    with pytest.raises(RecipientUnreachable):
+    with pytest.raises(RecipientUnreachable) as caught:
         await client(server).send(PSID, Reply("hi"), MessageKind.UPDATE)
     assert len(server.requests) == 1
+    assert caught.value.explanation  # always a reason the sender can read
+    assert TOKEN not in caught.value.explanation
+
+
+async def explanation(code: int, subcode: int | None) -> str:
+    server = Recorder(httpx.Response(400, json=graph_error(code, subcode)))
+    with pytest.raises(RecipientUnreachable) as caught:
+        await client(server).send(PSID, Reply("hi"), MessageKind.UPDATE)
+    return caught.value.explanation
+
+
+async def test_the_explanation_tells_the_window_from_an_unavailable_person() -> None:
+    window = await explanation(10, 2018278)
+    unavailable = await explanation(551, 1545041)
+    assert window != unavailable
+    assert "24 hours" in window
+    assert "24 hours" not in unavailable and "right now" in unavailable
+    # Graph's other ways of saying "this person isn't available" read the same.
+    assert await explanation(551, None) == unavailable
+    assert await explanation(200, 1545041) == unavailable
 
 
 async def test_24_hour_window_error_as_graph_sends_it() -> None:
@@ -229,16 +259,33 @@ async def test_24_hour_window_error_as_graph_sends_it() -> None:
     [
         httpx.Response(400, json=graph_error(100)),
         httpx.Response(400, json=graph_error(10)),  # permission, not the window
-        httpx.Response(401, json=graph_error(190)),
+        httpx.Response(400, json=graph_error(100, 1545041)),  # unavailable subcode, other code
         httpx.Response(403, text="forbidden"),
     ],
-    ids=["bad-param", "permission", "bad-token", "no-body"],
+    ids=["bad-param", "permission", "odd-pair", "no-body"],
 )
 async def test_other_client_errors_are_plain_service_errors(answer: httpx.Response) -> None:
     server = Recorder(answer)
     with pytest.raises(ServiceError) as caught:
         await client(server).send(PSID, Reply("hi"), MessageKind.RESPONSE)
     assert type(caught.value) is ServiceError
+    assert len(server.requests) == 1
+    assert TOKEN not in str(caught.value)
+
+
+@pytest.mark.parametrize("subcode", [None, 460, 463], ids=["no-subcode", "460", "463"])
+async def test_an_invalidated_page_token_keeps_the_message(subcode: int | None) -> None:
+    server = Recorder(httpx.Response(401, json=graph_error(190, subcode)))
+    with pytest.raises(ChannelUnavailable) as caught:
+        await client(server).send(PSID, Reply("hi"), MessageKind.RESPONSE)
+    assert TOKEN not in str(caught.value)
+
+
+async def test_an_invalidated_page_token_is_not_blamed_on_the_recipient() -> None:
+    server = Recorder(httpx.Response(401, json=graph_error(190)))
+    with pytest.raises(ServiceError) as caught:
+        await client(server).send(PSID, Reply("hi"), MessageKind.RESPONSE)
+    assert not isinstance(caught.value, RecipientUnreachable | TransientError)
     assert len(server.requests) == 1
     assert TOKEN not in str(caught.value)
 
@@ -313,11 +360,81 @@ async def test_sandbox_send_profile_and_window() -> None:
         assert [bool(m["quick_replies"]) for m in sent["messages"]] == [False, True]
 
         await http.post(f"/_sandbox/messenger/users/{PSID}/window", json={"open": False})
-        with pytest.raises(RecipientUnreachable):
+        with pytest.raises(RecipientUnreachable) as closed:
             await messenger.send(PSID, Reply("Bob listened"), MessageKind.UPDATE)
+        assert "24 hours" in closed.value.explanation
 
         await http.post("/_sandbox/faults", json={"path_prefix": "/v26.0/me", "status": 500})
         await http.post(f"/_sandbox/messenger/users/{PSID}/window", json={"open": True})
         await messenger.send(PSID, Reply("after a retry"), MessageKind.UPDATE)
         sent = (await http.get("/_sandbox/messenger/messages", params={"psid": PSID})).json()
         assert sent["messages"][-1]["text"] == "after a retry"
+
+
+@pytest.mark.parametrize(
+    ("code", "subcode"),
+    [(4, None), (17, None), (32, None), (613, None), (80006, None), (-1, 2018012), (10, 1893063)],
+)
+async def test_throttling_and_passing_trouble_are_never_refusals(
+    code: int, subcode: int | None
+) -> None:
+    from sendsongs.errors import TransientError
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        error = {"message": "slow down", "type": "OAuthException", "code": code}
+        if subcode is not None:
+            error["error_subcode"] = subcode
+        return httpx.Response(400, json={"error": error})
+
+    client = MessengerClient(
+        httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+        graph_url="https://graph.example/v26.0",
+        page_access_token="token",
+        attempts=1,
+    )
+    with pytest.raises(TransientError):
+        await client.send("1", Reply("hi"), MessageKind.RESPONSE)
+
+
+async def test_the_business_use_case_header_says_how_long_to_wait() -> None:
+    from sendsongs.errors import RateLimited
+
+    usage = '{"1984": [{"type": "messenger", "estimated_time_to_regain_access": 7}]}'
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = {"error": {"message": "too many", "code": 80006}}
+        return httpx.Response(400, json=body, headers={"X-Business-Use-Case-Usage": usage})
+
+    client = MessengerClient(
+        httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+        graph_url="https://graph.example/v26.0",
+        page_access_token="token",
+        attempts=1,
+    )
+    with pytest.raises(RateLimited) as limited:
+        await client.send("1", Reply("hi"), MessageKind.RESPONSE)
+    assert limited.value.retry_after == 7 * 60
+
+
+async def test_every_graph_call_carries_the_appsecret_proof() -> None:
+    import hashlib
+    import hmac
+
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.method == "GET":
+            return httpx.Response(200, json={"first_name": "A"})
+        return httpx.Response(200, json={"recipient_id": "1", "message_id": "m"})
+
+    client = MessengerClient(
+        httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+        graph_url="https://graph.example/v26.0",
+        page_access_token="page-token",
+        app_secret="app-secret",
+    )
+    await client.send("1", Reply("hi"), MessageKind.RESPONSE)
+    await client.profile_name("1")
+    proof = hmac.new(b"app-secret", b"page-token", hashlib.sha256).hexdigest()
+    assert [r.url.params["appsecret_proof"] for r in seen] == [proof, proof]

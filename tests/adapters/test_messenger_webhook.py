@@ -15,13 +15,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sendsongs.adapters.messenger_webhook import (
+from sendsongs.channels.messenger.webhook import (
     MalformedEvent,
     parse_webhook,
     verify_signature,
     verify_subscription,
 )
-from sendsongs.domain.models import IncomingMessage
+from sendsongs.domain.models import Address, IncomingMessage
 from sendsongs.sandbox.app import create_sandbox_app
 from sendsongs.sandbox.config import SandboxConfig
 
@@ -30,6 +30,7 @@ NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 FIXTURE = Path(__file__).parent.parent / "fb_msg.json"
 PAGE = "1984234425170095"
 USER = "2068505776496400"
+SENDER = Address("messenger", USER)
 
 
 def sign(body: bytes, secret: str = SECRET) -> str:
@@ -107,8 +108,9 @@ def test_captured_event_parses_to_one_message() -> None:
     raw = json.loads(FIXTURE.read_text())
     expected_text = raw["entry"][0]["messaging"][0]["message"]["text"]
     (message,) = parse_webhook(FIXTURE.read_bytes(), NOW)
-    assert message.id == "mid.$cAAdWXmVa3ERo6FyXnVitxdMasAWz"
-    assert message.sender_id == USER
+    assert message.id == "messenger:mid.$cAAdWXmVa3ERo6FyXnVitxdMasAWz"
+    assert message.sender == SENDER
+    assert str(message.sender) == f"messenger:{USER}"
     assert message.received_at == NOW
     assert message.text == expected_text
     assert message.text.startswith(
@@ -124,7 +126,9 @@ def test_quick_reply_payload() -> None:
         event(message={"mid": "m_1", "text": "Help", "quick_reply": {"payload": "HELP"}})
     )
     assert parse_webhook(body, NOW) == [
-        IncomingMessage(id="m_1", sender_id=USER, received_at=NOW, text="Help", payload="HELP")
+        IncomingMessage(
+            id="messenger:m_1", sender=SENDER, received_at=NOW, text="Help", payload="HELP"
+        )
     ]
 
 
@@ -148,13 +152,13 @@ def test_postback_with_and_without_mid() -> None:
     )
     first, second = parse_webhook(body, NOW)
     assert first == IncomingMessage(
-        id=f"postback:{USER}:1523490181021",
-        sender_id=USER,
+        id=f"messenger:postback:{USER}:1523490181021",
+        sender=SENDER,
         received_at=NOW,
         text="Get Started",
         payload="GET_STARTED",
     )
-    assert second.id == "m_pb" and second.payload == "HELP" and second.text == "Help"
+    assert second.id == "messenger:m_pb" and second.payload == "HELP" and second.text == "Help"
 
 
 def test_echoes_receipts_and_reactions_are_skipped() -> None:
@@ -165,7 +169,7 @@ def test_echoes_receipts_and_reactions_are_skipped() -> None:
         event(reaction={"mid": "m_echo", "action": "react", "emoji": "\u2764"}),
         event(message={"mid": "m_real", "text": "help"}),
     )
-    assert [message.id for message in parse_webhook(body, NOW)] == ["m_real"]
+    assert [message.id for message in parse_webhook(body, NOW)] == ["messenger:m_real"]
 
 
 def test_several_entries_keep_their_order() -> None:
@@ -175,7 +179,8 @@ def test_several_entries_keep_their_order() -> None:
     ]
     entries.append({"id": PAGE, "time": 2, "standby": [event(message={"mid": "s", "text": "y"})]})
     body = json.dumps({"object": "page", "entry": entries}).encode()
-    assert [message.id for message in parse_webhook(body, NOW)] == ["m_0", "m_1", "m_2"]
+    ids = [message.id for message in parse_webhook(body, NOW)]
+    assert ids == ["messenger:m_0", "messenger:m_1", "messenger:m_2"]
 
 
 def test_sender_known_only_by_user_ref_is_skipped() -> None:
@@ -309,5 +314,5 @@ async def test_sandbox_webhook_delivery_verifies_and_parses() -> None:
     body = request.read()
     assert verify_signature(config.app_secret, body, request.headers["X-Hub-Signature-256"])
     (message,) = parse_webhook(body, NOW)
-    assert message.id == answer.json()["mid"]
-    assert (message.sender_id, message.text, message.payload) == (USER, "h\u00e9lp", "HELP")
+    assert message.id == f"messenger:{answer.json()['mid']}"
+    assert (message.sender, message.text, message.payload) == (SENDER, "h\u00e9lp", "HELP")

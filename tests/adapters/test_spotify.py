@@ -1,4 +1,5 @@
-"""SpotifyClient over MockTransport: requests it makes, answers it understands."""
+"""The Spotify source over MockTransport: SpotifyClient's requests and answers, and
+the ports over it (SpotifyHistory, SpotifyAccountLink, SpotifyCatalog)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from sendsongs.adapters.spotify import SpotifyClient
-from sendsongs.domain.models import Grant, Play
+from sendsongs.domain.models import Connection, Grant, Play
 from sendsongs.errors import (
+    AccessRefused,
     AccessTokenRejected,
     GrantRevoked,
     NotFound,
@@ -23,8 +24,13 @@ from sendsongs.errors import (
     ServiceError,
     TransientError,
 )
+from sendsongs.ports import History, LinkedAccount
 from sendsongs.sandbox.app import create_sandbox_app
 from sendsongs.sandbox.config import SandboxConfig
+from sendsongs.sources.spotify.account_link import SpotifyAccountLink
+from sendsongs.sources.spotify.catalog import SpotifyCatalog
+from sendsongs.sources.spotify.client import MAX_PAGES, PAGE_SIZE, SpotifyClient
+from sendsongs.sources.spotify.history import SpotifyHistory
 
 ACCOUNTS = "https://accounts.test"
 API = "https://api.test/v1"
@@ -117,7 +123,7 @@ async def test_exchange_code_posts_form_with_basic_auth() -> None:
         return token_answer()
 
     grant = await client(handler).exchange_code("the-code", "the-verifier")
-    assert grant == Grant("acc-1", "ref-1", T0 + timedelta(hours=1))
+    assert grant == Grant("acc-1", "ref-1", T0 + timedelta(hours=1), consented_at=T0)
     (request,) = seen
     assert request.method == "POST" and str(request.url) == f"{ACCOUNTS}/api/token"
     assert request.headers["content-type"] == "application/x-www-form-urlencoded"
@@ -158,18 +164,24 @@ async def test_refresh_keeps_old_refresh_token_when_none_is_returned() -> None:
         seen.append(form(request))
         return token_answer("acc-2", refresh=None, expires_in=1800)
 
-    old = Grant("acc-1", "ref-old", T0)
+    consented = T0 - timedelta(days=30)
+    old = Grant("acc-1", "ref-old", T0, consented_at=consented)
     clock.current = T0 + timedelta(minutes=5)
     grant = await client(handler, clock).refresh(old)
     assert seen == [{"grant_type": "refresh_token", "refresh_token": "ref-old"}]
-    assert grant == Grant("acc-2", "ref-old", clock.current + timedelta(minutes=30))
+    assert grant == Grant(
+        "acc-2", "ref-old", clock.current + timedelta(minutes=30), consented_at=consented
+    )
 
 
-async def test_refresh_stores_a_rotated_refresh_token() -> None:
+async def test_refresh_stores_a_rotated_refresh_token_and_keeps_the_consent_time() -> None:
+    # A rotated refresh token still dies six months after the original consent.
+    consented = T0 - timedelta(days=100)
     grant = await client(lambda r: token_answer("acc-2", "ref-new")).refresh(
-        Grant("acc-1", "ref-old", T0)
+        Grant("acc-1", "ref-old", T0, consented_at=consented)
     )
     assert grant.refresh_token == "ref-new" and grant.access_token == "acc-2"
+    assert grant.consented_at == consented
 
 
 async def test_refresh_of_revoked_grant_is_grant_revoked() -> None:
@@ -291,10 +303,72 @@ async def test_track_id_that_is_not_base62_never_reaches_the_wire() -> None:
         await client(handler).track("../me/player")
 
 
-# -- recently played --
+# -- recently played: the window since `since`, newest page first --
 
 
-async def test_recently_played_sends_cursor_and_returns_oldest_first() -> None:
+def ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class HistoryServer:
+    """recently-played as Spotify pages it: newest first, `before` a unix-ms cursor
+    (exclusive, or inclusive to repeat the boundary play), `limit` at most 50.
+    Serves the token endpoint too, for SpotifyHistory's refreshes."""
+
+    def __init__(self, *plays: tuple[str, datetime], inclusive_before: bool = False) -> None:
+        self.plays = list(plays)
+        self.inclusive_before = inclusive_before
+        self.requests: list[httpx.Request] = []
+        self.refreshes: list[dict[str, str]] = []
+        self.valid_tokens = {"acc-1"}
+        self.refresh_answers: list[httpx.Response] = []
+        self.history_failure: httpx.Response | None = None
+
+    def play(self, uri: str, played_at: datetime) -> None:
+        self.plays.append((uri, played_at))
+
+    @property
+    def history_requests(self) -> list[httpx.Request]:
+        return [r for r in self.requests if r.url.path.endswith("/recently-played")]
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if request.url.path == "/api/token":
+            self.refreshes.append(form(request))
+            answer = self.refresh_answers.pop(0) if self.refresh_answers else token_answer()
+            if answer.status_code == 200:
+                self.valid_tokens.add(answer.json()["access_token"])
+            return answer
+        token = request.headers["authorization"].removeprefix("Bearer ")
+        if token not in self.valid_tokens:
+            return httpx.Response(401, json={"error": {"status": 401, "message": "expired"}})
+        if self.history_failure is not None:
+            return self.history_failure
+        assert request.url.path == "/v1/me/player/recently-played"
+        assert "after" not in request.url.params
+        limit = int(request.url.params["limit"])
+        before = request.url.params.get("before")
+        newest_first = sorted(self.plays, key=lambda play: play[1], reverse=True)
+        if before is not None:
+            cursor = int(before)
+            newest_first = [
+                play
+                for play in newest_first
+                if ms(play[1]) < cursor or (self.inclusive_before and ms(play[1]) == cursor)
+            ]
+        page = newest_first[:limit]
+        return httpx.Response(200, json={"items": [play_item(u, iso(at)) for u, at in page]})
+
+
+def every_minute(count: int, start: datetime = T0, prefix: str = "t") -> list[tuple[str, datetime]]:
+    return [(f"spotify:track:{prefix}{i}", start + timedelta(minutes=i)) for i in range(count)]
+
+
+async def test_recently_played_reads_the_newest_page_and_returns_oldest_first() -> None:
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -305,29 +379,43 @@ async def test_recently_played_sends_cursor_and_returns_oldest_first() -> None:
         ]
         return httpx.Response(200, json={"items": items, "cursors": {"after": "1"}, "limit": 50})
 
-    after = T0
-    plays = await client(handler).recently_played("user-token", after)
+    plays = await client(handler).recently_played("user-token", T0)
     assert plays == [
-        Play("spotify:track:A", datetime(2024, 5, 1, 12, 5, tzinfo=UTC)),
-        Play("spotify:track:B", datetime(2024, 5, 1, 12, 10, 0, 500_000, tzinfo=UTC), "ISRC-B"),
+        Play(datetime(2024, 5, 1, 12, 5, tzinfo=UTC), "spotify:track:A"),
+        Play(
+            datetime(2024, 5, 1, 12, 10, 0, 500_000, tzinfo=UTC),
+            "spotify:track:B",
+            isrc="ISRC-B",
+        ),
     ]
     assert all(play.played_at.tzinfo is not None for play in plays)
-    (request,) = seen
+    (request,) = seen  # a short page is the whole history: no paging back
     assert request.url.path == "/v1/me/player/recently-played"
-    assert request.url.params["limit"] == "50"
-    assert request.url.params["after"] == str(int(T0.timestamp() * 1000))
+    assert dict(request.url.params) == {"limit": str(PAGE_SIZE)}  # no `after`, no `before`
     assert request.headers["authorization"] == "Bearer user-token"
 
 
-async def test_recently_played_without_cursor_omits_after() -> None:
+async def test_recently_played_maps_duration_and_offsets() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        item = play_item("spotify:track:A", "2024-05-01T14:05:00+02:00")
+        item["track"]["duration_ms"] = 211_000
+        naive = play_item("spotify:track:B", "2024-05-01T12:06:00")
+        return httpx.Response(200, json={"items": [naive, item]})
+
+    first, second = await client(handler).recently_played("t", T0)
+    assert first == Play(T0 + timedelta(minutes=5), "spotify:track:A", duration_ms=211_000)
+    assert second == Play(T0 + timedelta(minutes=6), "spotify:track:B")
+
+
+async def test_recently_played_with_no_history_is_empty() -> None:
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         return httpx.Response(200, json={"items": []})
 
-    assert await client(handler).recently_played("t", None) == []
-    assert "after" not in seen[0].url.params
+    assert await client(handler).recently_played("t", T0) == []
+    assert len(seen) == 1
 
 
 async def test_recently_played_skips_items_without_track() -> None:
@@ -338,16 +426,97 @@ async def test_recently_played_skips_items_without_track() -> None:
     assert await client(handler).recently_played("t", T0) == []
 
 
-async def test_recently_played_keeps_only_plays_after_the_cursor() -> None:
+async def test_recently_played_keeps_only_plays_since() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         items = [
             play_item("spotify:track:new", "2024-05-01T12:00:00.001Z"),
-            play_item("spotify:track:seen", "2024-05-01T12:00:00Z"),
+            play_item("spotify:track:at", "2024-05-01T12:00:00Z"),
+            play_item("spotify:track:old", "2024-05-01T11:59:59.999Z"),
         ]
         return httpx.Response(200, json={"items": items})
 
     plays = await client(handler).recently_played("t", T0)
-    assert [play.track_uri for play in plays] == ["spotify:track:new"]
+    assert [play.track_uri for play in plays] == ["spotify:track:at", "spotify:track:new"]
+
+
+async def test_a_late_play_with_an_older_timestamp_is_read_next_time() -> None:
+    # Offline listening reaches the history late, with its real, earlier played_at:
+    # here behind more than a page of newer plays. Reading the whole window since
+    # the share (not plays `after` the newest one seen) still finds it.
+    server = HistoryServer(*every_minute(60, start=T0 + timedelta(minutes=10)))
+    spotify = client(server)
+    first = await spotify.recently_played("acc-1", T0)
+    assert len(first) == 60 and "spotify:track:late" not in {p.track_uri for p in first}
+
+    server.play("spotify:track:late", T0 + timedelta(minutes=5))
+    second = await spotify.recently_played("acc-1", T0)
+    assert len(second) == 61
+    assert second[0] == Play(T0 + timedelta(minutes=5), "spotify:track:late")
+    assert second[1:] == first
+
+
+async def test_paging_back_with_before_stops_at_since() -> None:
+    server = HistoryServer(*every_minute(120))  # T0 .. T0+119 min
+    since = T0 + timedelta(minutes=60)
+    plays = await client(server).recently_played("acc-1", since)
+    assert [play.played_at for play in plays] == [since + timedelta(minutes=i) for i in range(60)]
+    first, second = server.history_requests  # the second page reaches past `since`
+    assert "before" not in first.url.params
+    # the first page is T0+70 .. T0+119: the next one starts before its oldest play
+    assert second.url.params["before"] == str(ms(T0 + timedelta(minutes=70)))
+    assert second.url.params["limit"] == str(PAGE_SIZE)
+
+
+async def test_paging_back_stops_at_a_short_page() -> None:
+    server = HistoryServer(*every_minute(PAGE_SIZE + 10))
+    plays = await client(server).recently_played("acc-1", T0 - timedelta(days=1))
+    assert len(plays) == PAGE_SIZE + 10
+    assert len(server.history_requests) == 2
+
+
+async def test_paging_back_reads_at_most_max_pages() -> None:
+    server = HistoryServer(*every_minute(PAGE_SIZE * (MAX_PAGES + 2)))
+    plays = await client(server).recently_played("acc-1", T0)
+    assert len(server.history_requests) == MAX_PAGES
+    assert len(plays) == PAGE_SIZE * MAX_PAGES
+    assert plays[-1].played_at == T0 + timedelta(minutes=PAGE_SIZE * (MAX_PAGES + 2) - 1)
+    assert plays == sorted(plays, key=lambda play: play.played_at)
+
+
+async def test_a_play_seen_on_two_pages_is_returned_once() -> None:
+    # A `before` cursor that includes the boundary play repeats it on the next page.
+    server = HistoryServer(*every_minute(80), inclusive_before=True)
+    plays = await client(server).recently_played("acc-1", T0)
+    assert len(server.history_requests) == 2
+    assert [play.played_at for play in plays] == [T0 + timedelta(minutes=i) for i in range(80)]
+
+
+async def test_a_full_page_with_an_item_without_track_still_pages_back() -> None:
+    server = HistoryServer(*every_minute(100))
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        answer = server(request)
+        body = answer.json()
+        if "before" not in request.url.params:  # the newest page: one removed track
+            body["items"][10]["track"] = None
+        return httpx.Response(200, json=body)
+
+    plays = await client(handler).recently_played("acc-1", T0)
+    assert len(server.history_requests) >= 2
+    assert len(plays) == 99  # every play since T0 but the removed one
+
+
+async def test_the_same_track_at_different_times_is_two_plays() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        items = [
+            play_item("spotify:track:A", "2024-05-01T12:10:00Z"),
+            play_item("spotify:track:A", "2024-05-01T12:05:00Z"),
+            play_item("spotify:track:A", "2024-05-01T12:05:00Z"),  # the same play twice
+        ]
+        return httpx.Response(200, json={"items": items})
+
+    plays = await client(handler).recently_played("t", T0)
+    assert [play.played_at.minute for play in plays] == [5, 10]
 
 
 @pytest.mark.parametrize("played_at", [None, 17, "yesterday"])
@@ -355,6 +524,14 @@ async def test_recently_played_with_bad_played_at_is_transient(played_at: object
     def handler(request: httpx.Request) -> httpx.Response:
         item = {"track": {"uri": "spotify:track:A"}, "played_at": played_at}
         return httpx.Response(200, json={"items": [item]})
+
+    with pytest.raises(TransientError):
+        await client(handler).recently_played("t", T0)
+
+
+async def test_recently_played_without_items_list_is_transient() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"cursors": None})
 
     with pytest.raises(TransientError):
         await client(handler).recently_played("t", T0)
@@ -370,6 +547,210 @@ async def test_recently_played_401_is_access_token_rejected() -> None:
     assert "very-secret-token" not in str(caught.value)
 
 
+# -- the person's account id (`GET /v1/me`) --
+
+
+async def test_account_id_reads_v1_me() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"id": "wizzler", "display_name": "Wiz", "type": "user"})
+
+    assert await client(handler).account_id("user-token") == "wizzler"
+    (request,) = seen
+    assert request.method == "GET" and str(request.url) == f"{API}/me"
+    assert request.headers["authorization"] == "Bearer user-token"
+
+
+@pytest.mark.parametrize("body", [{}, {"id": ""}, {"id": 42}], ids=["none", "empty", "number"])
+async def test_account_id_without_an_id_is_transient(body: dict[str, Any]) -> None:
+    with pytest.raises(TransientError):
+        await client(lambda r: httpx.Response(200, json=body)).account_id("t")
+
+
+# -- the ports over the client --
+
+
+class LinkServer:
+    """The token endpoint for a code, then `/v1/me` for the new access token."""
+
+    def __init__(self, me: httpx.Response | None = None) -> None:
+        self.me = me or httpx.Response(200, json={"id": "alice-id", "display_name": "Alice"})
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if request.url.path == "/api/token":
+            return token_answer("acc-new", "ref-new")
+        assert request.url.path == "/v1/me"
+        return self.me
+
+
+async def test_account_link_returns_the_account_id_and_the_grant() -> None:
+    server = LinkServer()
+    link = SpotifyAccountLink(client(server))
+    assert link.source == "spotify"
+    linked = await link.exchange_code("the-code", "the-verifier")
+    assert linked == LinkedAccount(
+        account="alice-id",
+        grant=Grant("acc-new", "ref-new", T0 + timedelta(hours=1), consented_at=T0),
+    )
+    token, me = server.requests
+    assert form(token)["code"] == "the-code"
+    assert me.headers["authorization"] == "Bearer acc-new"
+
+
+async def test_account_link_of_a_person_the_app_may_not_read_is_access_refused() -> None:
+    body = {"error": {"status": 403, "message": "User not registered in the Developer Dashboard"}}
+    link = SpotifyAccountLink(client(LinkServer(httpx.Response(403, json=body))))
+    with pytest.raises(AccessRefused):
+        await link.exchange_code("the-code", "the-verifier")
+
+
+def test_account_link_authorize_url_is_the_clients() -> None:
+    spotify = client(lambda r: httpx.Response(500))
+    link = SpotifyAccountLink(spotify)
+    assert link.authorize_url("st", "ch") == spotify.authorize_url("st", "ch")
+
+
+async def test_catalog_looks_tracks_up() -> None:
+    track = await SpotifyCatalog(client(TrackServer())).track(TRACK_ID)
+    assert track.uri == f"spotify:track:{TRACK_ID}"
+
+
+class RecordingPeople:
+    """The one People method SpotifyHistory uses, recording its calls."""
+
+    def __init__(self) -> None:
+        self.saved: list[tuple[str, Grant]] = []
+
+    async def save_grant(self, person_id: str, grant: Grant) -> None:
+        self.saved.append((person_id, grant))
+
+
+def connection(expires_at: datetime, grant: Grant | None = None) -> Connection:
+    return Connection(
+        person_id="bob",
+        source="spotify",
+        account="bob-id",
+        connected_at=T0 - timedelta(days=3),
+        grant=grant or Grant("acc-1", "ref-1", expires_at, consented_at=T0 - timedelta(days=3)),
+    )
+
+
+def history(server: HistoryServer) -> tuple[SpotifyHistory, RecordingPeople]:
+    people = RecordingPeople()
+    clock = FakeClock()
+    return SpotifyHistory(client(server, clock), clock, people), people
+
+
+async def test_history_with_a_fresh_token_does_not_refresh() -> None:
+    server = HistoryServer(("spotify:track:A", T0 + timedelta(minutes=1)))
+    spotify, people = history(server)
+    assert spotify.source == "spotify"
+    result = await spotify.plays(connection(T0 + timedelta(minutes=2)), T0)
+    assert result == History([Play(T0 + timedelta(minutes=1), "spotify:track:A")])
+    assert server.refreshes == [] and people.saved == []
+    (request,) = server.requests
+    assert request.headers["authorization"] == "Bearer acc-1"
+
+
+@pytest.mark.parametrize(
+    "left", [timedelta(seconds=60), timedelta(seconds=1), -timedelta(hours=1)], ids=str
+)
+async def test_history_refreshes_once_when_the_token_expires(left: timedelta) -> None:
+    server = HistoryServer(("spotify:track:A", T0 + timedelta(minutes=1)))
+    server.refresh_answers = [token_answer("acc-2", refresh=None)]
+    spotify, people = history(server)
+    result = await spotify.plays(connection(T0 + left), T0)
+    assert [play.track_uri for play in result.plays] == ["spotify:track:A"]
+    assert server.refreshes == [{"grant_type": "refresh_token", "refresh_token": "ref-1"}]
+    ((person, grant),) = people.saved
+    assert person == "bob"
+    assert (grant.access_token, grant.refresh_token) == ("acc-2", "ref-1")
+    assert grant.consented_at == T0 - timedelta(days=3)
+    (request,) = server.history_requests
+    assert request.headers["authorization"] == "Bearer acc-2"
+
+
+async def test_history_refreshes_once_after_a_401_then_retries() -> None:
+    server = HistoryServer(("spotify:track:A", T0 + timedelta(minutes=1)))
+    server.valid_tokens = set()  # acc-1 was revoked early, although not expired
+    server.refresh_answers = [token_answer("acc-2", "ref-2")]
+    spotify, people = history(server)
+    result = await spotify.plays(connection(T0 + timedelta(hours=1)), T0)
+    assert [play.track_uri for play in result.plays] == ["spotify:track:A"]
+    assert len(server.refreshes) == 1
+    assert [r.headers["authorization"] for r in server.history_requests] == [
+        "Bearer acc-1",
+        "Bearer acc-2",
+    ]
+    assert [(p, g.access_token, g.refresh_token) for p, g in people.saved] == [
+        ("bob", "acc-2", "ref-2")
+    ]
+
+
+class RejectingAfterRefresh(HistoryServer):
+    """Accepts no access token at all, not even a freshly issued one."""
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        response = super().__call__(request)
+        self.valid_tokens.clear()
+        return response
+
+
+async def test_history_gives_up_after_a_second_401() -> None:
+    server = RejectingAfterRefresh()
+    server.valid_tokens = set()
+    spotify, people = history(server)
+    with pytest.raises(AccessTokenRejected):
+        await spotify.plays(connection(T0 + timedelta(hours=1)), T0)
+    assert len(server.refreshes) == 1 and len(server.history_requests) == 2
+    assert len(people.saved) == 1
+
+
+@pytest.mark.parametrize("expired", [True, False], ids=["expired", "after-401"])
+async def test_a_rotated_refresh_token_is_stored_even_when_the_read_fails(expired: bool) -> None:
+    server = HistoryServer()
+    server.refresh_answers = [token_answer("acc-2", "ref-rotated")]
+    if not expired:
+        server.valid_tokens = set()
+    server.history_failure = httpx.Response(503)
+    spotify, people = history(server)
+    expires = T0 - timedelta(minutes=1) if expired else T0 + timedelta(hours=1)
+    with pytest.raises(TransientError):
+        await spotify.plays(connection(expires), T0)
+    assert [(p, g.refresh_token) for p, g in people.saved] == [("bob", "ref-rotated")]
+
+
+async def test_history_of_a_revoked_grant_is_grant_revoked_and_stores_nothing() -> None:
+    server = HistoryServer()
+    server.refresh_answers = [httpx.Response(400, json={"error": "invalid_grant"})]
+    spotify, people = history(server)
+    with pytest.raises(GrantRevoked):
+        await spotify.plays(connection(T0), T0)
+    assert people.saved == [] and server.history_requests == []
+
+
+async def test_history_without_a_grant_is_grant_revoked() -> None:
+    server = HistoryServer()
+    spotify, _ = history(server)
+    bare = Connection("bob", "spotify", "bob-id", T0, grant=None)
+    with pytest.raises(GrantRevoked):
+        await spotify.plays(bare, T0)
+    assert server.requests == []
+
+
+async def test_history_403_is_access_refused() -> None:
+    server = HistoryServer()
+    server.history_failure = httpx.Response(403, json={"error": {"status": 403, "message": "no"}})
+    spotify, people = history(server)
+    with pytest.raises(AccessRefused):
+        await spotify.plays(connection(T0 + timedelta(hours=1)), T0)
+    assert server.refreshes == [] and people.saved == []
+
+
 # -- errors common to every call --
 
 CALLS: dict[str, Callable[[SpotifyClient], Any]] = {
@@ -377,6 +758,7 @@ CALLS: dict[str, Callable[[SpotifyClient], Any]] = {
     "refresh": lambda s: s.refresh(Grant("a", "r", T0)),
     "track": lambda s: s.track(TRACK_ID),
     "recently_played": lambda s: s.recently_played("t", T0),
+    "account_id": lambda s: s.account_id("t"),
 }
 
 
@@ -434,14 +816,41 @@ async def test_network_failures_are_transient(call: str, error: httpx.RequestErr
         await CALLS[call](client(failing(answer)))
 
 
-async def test_other_client_errors_are_service_errors() -> None:
+USER_CALLS = ("recently_played", "account_id")
+
+
+@pytest.mark.parametrize("call", USER_CALLS)
+async def test_user_call_403_is_access_refused(call: str) -> None:
+    # Development mode answers 403 for anyone not on the dashboard's user list.
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(403, json={"error": {"status": 403, "message": "Insufficient scope"}})
+        body = {
+            "error": {"status": 403, "message": "User not registered in the Developer Dashboard"}
+        }
+        return httpx.Response(403, json=body)
+
+    with pytest.raises(AccessRefused) as caught:
+        await CALLS[call](client(handler))
+    assert "Developer Dashboard" in str(caught.value)
+
+
+@pytest.mark.parametrize("call", USER_CALLS)
+async def test_user_call_401_is_access_token_rejected(call: str) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"error": {"status": 401, "message": "expired"}})
+
+    with pytest.raises(AccessTokenRejected):
+        await CALLS[call](client(handler))
+
+
+@pytest.mark.parametrize("call", USER_CALLS)
+async def test_other_client_errors_are_service_errors(call: str) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={"error": {"status": 400, "message": "Bad limit"}})
 
     with pytest.raises(ServiceError) as caught:
-        await client(handler).recently_played("t", T0)
-    assert "Insufficient scope" in str(caught.value)
-    assert not isinstance(caught.value, TransientError | AccessTokenRejected)
+        await CALLS[call](client(handler))
+    assert "Bad limit" in str(caught.value)
+    assert type(caught.value) is ServiceError
 
 
 # -- against the sandbox, in-process --
@@ -452,7 +861,7 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-async def test_sandbox_link_play_refresh_and_revoke() -> None:
+async def test_sandbox_link_play_late_play_refresh_and_revoke() -> None:
     config = SandboxConfig()
     transport = httpx.ASGITransport(app=create_sandbox_app(config))
     async with httpx.AsyncClient(transport=transport, base_url="http://sandbox.test") as http:
@@ -475,9 +884,16 @@ async def test_sandbox_link_play_refresh_and_revoke() -> None:
         assert answer.status_code == 302, answer.text
         code = parse_qs(urlsplit(answer.headers["location"]).query)["code"][0]
 
-        grant = await spotify.exchange_code(code, verifier)
+        link = SpotifyAccountLink(spotify)
+        linked = await link.exchange_code(code, verifier)
+        assert linked.account == "alice" and linked.grant is not None
+        grant = linked.grant
+        assert grant.consented_at is not None
         with pytest.raises(GrantRevoked):  # a code is good once
-            await spotify.exchange_code(code, verifier)
+            await link.exchange_code(code, verifier)
+        await http.post("/_sandbox/faults", json={"path_prefix": "/v1/me", "status": 403})
+        with pytest.raises(AccessRefused):
+            await spotify.account_id(grant.access_token)
 
         track = await spotify.track(TRACK_ID)
         assert track.uri == f"spotify:track:{TRACK_ID}" and track.isrc
@@ -492,7 +908,14 @@ async def test_sandbox_link_play_refresh_and_revoke() -> None:
         assert played.json()["recorded"] is True
         plays = await spotify.recently_played(grant.access_token, before)
         assert [play.track_uri for play in plays] == [track.uri]
-        assert plays[0].isrc == track.isrc
+        assert plays[0].isrc == track.isrc and plays[0].duration_ms == track.duration_ms
+
+        # An offline play reaches the history late, older than the one already read.
+        late_at = (before + timedelta(minutes=5)).replace(microsecond=0)
+        late = {"user": "alice", "track_id": TRACK_ID, "played_at": late_at.isoformat()}
+        assert (await http.post("/_sandbox/spotify/play", json=late)).json()["recorded"]
+        again = await spotify.recently_played(grant.access_token, before)
+        assert [play.played_at for play in again] == [late_at, plays[0].played_at]
 
         await http.post("/_sandbox/spotify/expire-tokens")
         with pytest.raises(AccessTokenRejected):

@@ -1,4 +1,4 @@
-"""Fixtures that open every Store implementation for the one contract suite."""
+"""Fixtures that open every store backend for the one contract suite."""
 
 from __future__ import annotations
 
@@ -7,18 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from sendsongs.adapters.store_sqlite import SqliteStore
 from sendsongs.crypto import TokenCipher
-from sendsongs.ports import Store
+from sendsongs.ports import Stores
+from sendsongs.stores.sqlite import open_sqlite
 from tests.fakes import MemoryStore
 
-# "dynamodb" joins this list once its adapter exists (moto-backed, like the others:
-# `open_store` must hand out several handles onto the same data).
+# "dynamodb" joins this list once its backend exists (moto-backed, like the others:
+# `open_stores` must hand out several handles onto the same data).
 STORE_KINDS = ["memory", "sqlite"]
 
 SECRET = "contract-suite-secret-key"
 
-OpenStore = Callable[[], Awaitable[Store]]
+OpenStores = Callable[[], Awaitable[Stores]]
 
 
 @pytest.fixture
@@ -27,37 +27,37 @@ def cipher() -> TokenCipher:
 
 
 @pytest.fixture(params=STORE_KINDS)
-async def open_store(
+async def open_stores(
     request: pytest.FixtureRequest, tmp_path: Path, cipher: TokenCipher
-) -> AsyncIterator[OpenStore]:
+) -> AsyncIterator[OpenStores]:
     """Opens a new, migrated handle onto one shared data set per test: a separate
     connection for SQLite (like a second process), the same object in memory."""
     kind: str = request.param
     memory = MemoryStore()
-    opened: list[Store] = []
+    opened: list[Stores] = []
 
-    async def open_one() -> Store:
-        store: Store
+    async def open_one() -> Stores:
+        stores: Stores
         if kind == "memory":
-            store = memory
+            stores = memory.roles()
         elif kind == "sqlite":
-            store = SqliteStore(str(tmp_path / "sendsongs.db"), cipher)
+            stores = open_sqlite(str(tmp_path / "sendsongs.db"), cipher)
         else:  # pragma: no cover - a new kind must be wired in here
             raise AssertionError(f"unknown store kind {kind}")
-        await store.migrate()
-        opened.append(store)
-        return store
+        await stores.admin.migrate()
+        opened.append(stores)
+        return stores
 
     yield open_one
-    for store in opened:
-        await store.close()
+    for stores in opened:
+        await stores.admin.close()
 
 
 @pytest.fixture
-async def store(open_store: OpenStore) -> Store:
-    return await open_store()
+async def stores(open_stores: OpenStores) -> Stores:
+    return await open_stores()
 
 
 @pytest.fixture
-async def sqlite_path(tmp_path: Path) -> Path:
+def sqlite_path(tmp_path: Path) -> Path:
     return tmp_path / "sqlite-only.db"

@@ -70,5 +70,5 @@ def test_a_due_check_is_run_by_one_worker_and_its_listen_told_once(
     sandbox.wait_for_message(ALICE, "Bob Jones listened to", timeout=15)
     sandbox.say(ALICE, "help")  # a later message: anything owed before it has arrived
     sandbox.wait_for_message(ALICE, "Send Songs tells you")
-    assert len([m for m in sandbox.messages(ALICE) if "listened to" in m]) == 1
+    assert len([m for m in sandbox.messages(ALICE) if "Bob Jones listened to" in m]) == 1
     assert sandbox.calls("GET /v1/me/player/recently-played") >= 1

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +19,13 @@ from tenacity import (
 )
 
 from sendsongs.domain.models import MessageKind, QuickReply, Reply
-from sendsongs.errors import RateLimited, RecipientUnreachable, ServiceError, TransientError
+from sendsongs.errors import (
+    ChannelUnavailable,
+    RateLimited,
+    RecipientUnreachable,
+    ServiceError,
+    TransientError,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -25,10 +34,18 @@ MAX_QUICK_REPLIES = 13
 MAX_QUICK_REPLY_TITLE = 20
 
 _MESSAGING_TYPE = {MessageKind.RESPONSE: "RESPONSE", MessageKind.UPDATE: "UPDATE"}
-# Graph codes that mean "slow down or try again": unknown error, service error,
-# app-level throttling, call-rate throttling.
-_TRANSIENT_CODES = frozenset({1, 2, 4, 613})
-_THROTTLE_CODES = frozenset({4, 613})
+# Graph's throttling codes (Graph API "Rate Limiting", Messenger Platform "Rate
+# Limiting"): app (4), user (17), page (32), custom (613) limits and the business
+# use case limits 80000-80099 (80006: Messenger). They ask to slow down, never to drop.
+_THROTTLE_CODES = frozenset({4, 17, 32, 613})
+_BUSINESS_THROTTLE = range(80000, 80100)
+# Passing trouble: unknown (1) and service (2) errors; an unexpected internal error
+# (-1/2018012); a Page temporarily restricted (10/1893063).
+_TRANSIENT_CODES = frozenset({1, 2})
+_TRANSIENT_PAIRS = frozenset({(-1, 2018012), (10, 1893063)})
+# The Page token itself is refused (190: invalidated by a password change, expired,
+# revoked): the operator must act; nothing is wrong with the message.
+_TOKEN_INVALID = 190
 # (code, subcode) pairs saying this person cannot be messaged now, with the reason
 # in words a sender can read; subcode None = any subcode.
 _WINDOW = (
@@ -73,6 +90,7 @@ class MessengerClient:
         *,
         graph_url: str,
         page_access_token: str,
+        app_secret: str | None = None,
         attempts: int = 3,
         backoff: float = 0.5,
         max_wait: float = 4.0,
@@ -80,6 +98,12 @@ class MessengerClient:
         self._http = http
         self._graph_url = graph_url.rstrip("/")
         self._token = page_access_token
+        self._auth = {"access_token": page_access_token}
+        if app_secret:
+            # With "Require App Secret" on, Graph refuses calls without this proof
+            # (Graph API "Securing Requests": HMAC-SHA256 of the token, app secret key).
+            proof = hmac.new(app_secret.encode(), page_access_token.encode(), hashlib.sha256)
+            self._auth["appsecret_proof"] = proof.hexdigest()
         self._attempts = attempts
         self._backoff = backoff
         # Waits beyond this are left to the caller's outbox instead of this request.
@@ -107,7 +131,7 @@ class MessengerClient:
         try:
             response = await self._http.get(
                 f"{self._graph_url}/{to}",
-                params={"fields": "first_name,last_name", "access_token": self._token},
+                params={"fields": "first_name,last_name", **self._auth},
             )
             if response.status_code != 200:
                 log.info("messenger_profile_failed", status=response.status_code)
@@ -153,7 +177,7 @@ class MessengerClient:
         try:
             response = await self._http.post(
                 f"{self._graph_url}/me/messages",
-                params={"access_token": self._token},
+                params=self._auth,
                 json=payload,
             )
         # `from None`: the request URL carries the page token; keep it out of tracebacks.
@@ -175,12 +199,20 @@ def _raise_for_graph_error(response: httpx.Response) -> None:
     )
     if why is not None:
         raise RecipientUnreachable(text, why)
-    if status == 429 or error.code in _THROTTLE_CODES:
+    if error.code == _TOKEN_INVALID:
+        log.error("messenger_page_token_refused", detail=text)
+        raise ChannelUnavailable(text)
+    if status == 429 or error.code in _THROTTLE_CODES or error.code in _BUSINESS_THROTTLE:
         retry_after = _retry_after(response)
         if retry_after is None:
             raise _Throttled(_THROTTLE_PAUSE, text)
         raise RateLimited(retry_after, text)
-    if status >= 500 or error.transient or error.code in _TRANSIENT_CODES:
+    if (
+        status >= 500
+        or error.transient
+        or error.code in _TRANSIENT_CODES
+        or (error.code, error.subcode) in _TRANSIENT_PAIRS
+    ):
         raise TransientError(text)
     raise ServiceError(text)
 
@@ -206,17 +238,40 @@ def _int(value: object) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.lstrip("-").isdigit():
         return int(value)
     return None
 
 
 def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds to wait, from `Retry-After` or from the business use case header's
+    `estimated_time_to_regain_access` (minutes; Graph API "Rate Limiting")."""
     try:
         seconds = float(response.headers.get("retry-after", ""))
+        if seconds >= 0:
+            return seconds
+    except ValueError:
+        pass
+    return _regain_access(response.headers.get("x-business-use-case-usage"))
+
+
+def _regain_access(header: str | None) -> float | None:
+    """The longest `estimated_time_to_regain_access` in the header, in seconds."""
+    if not header:
+        return None
+    try:
+        usage = json.loads(header)
     except ValueError:
         return None
-    return seconds if seconds >= 0 else None
+    minutes = [
+        entry.get("estimated_time_to_regain_access")
+        for entries in (usage.values() if isinstance(usage, dict) else [])
+        if isinstance(entries, list)
+        for entry in entries
+        if isinstance(entry, dict)
+    ]
+    found = [m for m in minutes if isinstance(m, int | float) and not isinstance(m, bool)]
+    return max(found) * 60.0 if found and max(found) > 0 else None
 
 
 def _quick_replies(replies: tuple[QuickReply, ...]) -> list[dict[str, str]]:

@@ -182,9 +182,9 @@ class SpotifyClient:
         plays: list[Play] = []
         before: int | None = None
         for _ in range(MAX_PAGES):
-            page, oldest = await self._history_page(access_token, before)
+            page, oldest, full = await self._history_page(access_token, before)
             plays.extend(page)
-            if oldest is None or oldest < since or len(page) < PAGE_SIZE:
+            if oldest is None or oldest < since or not full:
                 break
             before = _unix_ms(oldest)
         found = {
@@ -194,7 +194,9 @@ class SpotifyClient:
 
     async def _history_page(
         self, access_token: str, before: int | None
-    ) -> tuple[list[Play], datetime | None]:
+    ) -> tuple[list[Play], datetime | None, bool]:
+        """One page: its plays, the oldest `played_at` on it, and whether Spotify
+        filled it (counting items without a track, which are skipped)."""
         params: dict[str, int] = {"limit": PAGE_SIZE}
         if before is not None:
             params["before"] = before
@@ -210,7 +212,7 @@ class SpotifyClient:
             raise TransientError("spotify recently-played response has no items list")
         page = [play for item in items if (play := _play(item)) is not None]
         oldest = min((play.played_at for play in page), default=None)
-        return page, oldest
+        return page, oldest, len(items) >= PAGE_SIZE
 
     async def account_id(self, access_token: str) -> str:
         """The person's stable Spotify user id (`GET /v1/me`); proves, with one real

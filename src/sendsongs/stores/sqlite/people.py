@@ -72,10 +72,18 @@ class SqlitePeople:
 
     async def save_connection(self, connection: Connection) -> None:
         grant = self._grant_values(connection.grant)
+        # An upsert on the person only: REPLACE would silently delete whoever else
+        # holds this account, where the unique index must refuse the clash instead.
         await self._db.write(
-            "INSERT OR REPLACE INTO connections (person_id, source, account, access_token_enc,"
+            "INSERT INTO connections (person_id, source, account, access_token_enc,"
             " refresh_token_enc, token_expires_at, consented_at, status, connected_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (person_id) DO UPDATE SET"
+            " source = excluded.source, account = excluded.account,"
+            " access_token_enc = excluded.access_token_enc,"
+            " refresh_token_enc = excluded.refresh_token_enc,"
+            " token_expires_at = excluded.token_expires_at,"
+            " consented_at = excluded.consented_at, status = excluded.status,"
+            " connected_at = excluded.connected_at",
             (
                 connection.person_id,
                 connection.source,
