@@ -186,7 +186,7 @@ class MemoryStore:
         if taken is not None and taken.person_id != connection.person_id:
             raise StoreError("this account is connected to someone else")
         self.connections[connection.person_id] = replace(
-            connection, connected_at=_utc(connection.connected_at)
+            connection, connected_at=_utc(connection.connected_at), reminded_at=None
         )
 
     async def get_connection(self, person_id: str) -> Connection | None:
@@ -211,6 +211,26 @@ class MemoryStore:
     async def set_connection_status(self, person_id: str, status: ConnectionStatus) -> None:
         if person_id in self.connections:
             self.connections[person_id] = replace(self.connections[person_id], status=status)
+
+    async def grants_to_renew(
+        self, source: str, consented_before: datetime, limit: int
+    ) -> list[Connection]:
+        before = _utc(consented_before)
+        due = [
+            c
+            for c in self.connections.values()
+            if c.source == source
+            and c.status is ConnectionStatus.OK
+            and c.reminded_at is None
+            and c.grant is not None
+            and c.grant.consented_at is not None
+            and c.grant.consented_at < before
+        ]
+        return sorted(due, key=lambda c: c.grant.consented_at)[: max(limit, 0)]  # type: ignore[union-attr,return-value]
+
+    async def mark_reminded(self, person_id: str, at: datetime) -> None:
+        if person_id in self.connections:
+            self.connections[person_id] = replace(self.connections[person_id], reminded_at=_utc(at))
 
     # -- single-use secrets --
     async def save_pending_link(self, link: PendingLink) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sendsongs.domain.models import (
@@ -109,17 +109,22 @@ class PlayHistory(Protocol):
 
 @dataclass(frozen=True)
 class LinkedAccount:
-    """The outcome of an account link: the source's stable id for the person and,
-    for OAuth sources, the grant."""
+    """The outcome of an account link: the source's stable id for the person, for
+    OAuth sources the grant, and whether the source lets this app read the history
+    (Spotify's development mode admits only the users listed in its dashboard)."""
 
     account: str | None
     grant: Grant | None = None
+    readable: bool = True
 
 
 class AccountLink(Protocol):
     """Connecting a person's account at a source that needs their consent (OAuth)."""
 
     source: str
+    # How long a grant lives from the person's consent, refreshes or not (None: no
+    # limit). Spotify: six months since mid-2026 (Spotify for Developers changelog).
+    grant_lifetime: timedelta | None
 
     def authorize_url(self, state: str, code_challenge: str) -> str:
         """The consent page a person is sent to (PKCE S256 challenge)."""
@@ -127,8 +132,7 @@ class AccountLink(Protocol):
 
     async def exchange_code(self, code: str, code_verifier: str) -> LinkedAccount:
         """Trade the callback's code for a grant, and check with one real call that
-        the history can be read. GrantRevoked if refused; AccessRefused if the
-        account may not be read by this app."""
+        the history can be read (`readable`). GrantRevoked if the sign-in is refused."""
         ...
 
 
@@ -173,6 +177,17 @@ class People(Protocol):
         ...
 
     async def set_connection_status(self, person_id: str, status: ConnectionStatus) -> None: ...
+
+    async def grants_to_renew(
+        self, source: str, consented_before: datetime, limit: int
+    ) -> list[Connection]:
+        """Readable connections of `source` whose grant was consented to before
+        `consented_before` and whose person was not reminded yet, oldest first."""
+        ...
+
+    async def mark_reminded(self, person_id: str, at: datetime) -> None:
+        """The person was reminded; a new connection (saved again) clears it."""
+        ...
 
 
 class Shares(Protocol):

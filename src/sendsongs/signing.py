@@ -39,12 +39,18 @@ class Signer:
         self._login = serializer("sendsongs.login-link")
         self._state = serializer("sendsongs.oauth-state")
 
-    def login_token(self, address: str, name: str) -> str:
-        return self._login.dumps([address, name])
+    def login_token(self, address: str, name: str, valid_for: timedelta) -> str:
+        """A link token that names its own lifetime (whole seconds), signed with it."""
+        return self._login.dumps([address, name, int(valid_for.total_seconds())])
 
-    def read_login_token(self, token: str, max_age: timedelta) -> tuple[str, str]:
+    def read_login_token(self, token: str, longest: timedelta) -> tuple[str, str]:
+        """(address, name); InvalidLink if forged, or older than the lifetime it was
+        issued with (never more than `longest`)."""
         try:
-            address, name = self._login.loads(token, max_age=int(max_age.total_seconds()))
+            _, _, valid = self._login.loads(token, max_age=int(longest.total_seconds()))
+            address, name, _ = self._login.loads(
+                token, max_age=min(int(valid), int(longest.total_seconds()))
+            )
         except (BadData, ValueError, TypeError):
             raise InvalidLink("this sign-up link is invalid or has expired") from None
         return str(address), str(name)

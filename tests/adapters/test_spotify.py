@@ -601,11 +601,14 @@ async def test_account_link_returns_the_account_id_and_the_grant() -> None:
     assert me.headers["authorization"] == "Bearer acc-new"
 
 
-async def test_account_link_of_a_person_the_app_may_not_read_is_access_refused() -> None:
-    body = {"error": {"status": 403, "message": "User not registered in the Developer Dashboard"}}
-    link = SpotifyAccountLink(client(LinkServer(httpx.Response(403, json=body))))
-    with pytest.raises(AccessRefused):
-        await link.exchange_code("the-code", "the-verifier")
+async def test_account_link_of_a_person_the_app_may_not_read_is_unreadable() -> None:
+    """Development mode: the exchange works, /v1/me answers 403 (plain text, as Spotify
+    does): the account is kept, marked unreadable, so it can be told, not hidden."""
+    body = "Check settings on developer.spotify.com/dashboard, the user may not be registered."
+    linked = await SpotifyAccountLink(
+        client(LinkServer(httpx.Response(403, text=body)))
+    ).exchange_code("the-code", "the-verifier")
+    assert linked.readable is False and linked.account is None and linked.grant is not None
 
 
 def test_account_link_authorize_url_is_the_clients() -> None:
@@ -931,3 +934,15 @@ async def test_sandbox_link_play_late_play_refresh_and_revoke() -> None:
         await http.post("/_sandbox/spotify/users/alice/revoke")
         with pytest.raises(GrantRevoked):
             await spotify.refresh(refreshed)
+
+
+async def test_bad_client_credentials_are_the_operators_problem_not_a_revoked_grant() -> None:
+    """Spotify answers 400 invalid_client to wrong Basic credentials (not 401)."""
+    from sendsongs.errors import GrantRevoked, ServiceError
+
+    body = {"error": "invalid_client", "error_description": "Invalid client secret"}
+    spotify = client(lambda r: httpx.Response(400, json=body))
+    with pytest.raises(ServiceError) as refused:
+        await spotify.track(TRACK_ID)
+    assert not isinstance(refused.value, GrantRevoked)
+    assert "invalid_client" in str(refused.value)

@@ -326,6 +326,34 @@ async def test_connection_status_changes(stores: Stores) -> None:
     assert await people.get_connection("nobody") is None
 
 
+async def test_grants_to_renew_lists_each_old_readable_consent_until_reminded(
+    stores: Stores,
+) -> None:
+    people = stores.people
+    old = replace(spotify("ann"), grant=replace(grant(), consented_at=at(-100)))
+    older = replace(spotify("bob"), grant=replace(grant("-b"), consented_at=at(-200)))
+    fresh = spotify("cy")  # consented at(-5)
+    revoked = replace(spotify("dee"), grant=replace(grant("-d"), consented_at=at(-300)))
+    for connection in (old, older, fresh, revoked):
+        await people.save_connection(connection)
+    await people.set_connection_status("dee", ConnectionStatus.REVOKED)
+    await people.save_connection(Connection("eve", "listenbrainz", "eve", at(-500)))
+    due = await people.grants_to_renew("spotify", at(-50), 10)
+    assert [c.person_id for c in due] == ["bob", "ann"]  # oldest consent first
+    assert [c.person_id for c in await people.grants_to_renew("spotify", at(-50), 1)] == ["bob"]
+    await people.mark_reminded("bob", at(1))
+    stored = await people.get_connection("bob")
+    assert stored is not None and stored.reminded_at == at(1)
+    assert [c.person_id for c in await people.grants_to_renew("spotify", at(-50), 10)] == ["ann"]
+    await people.save_grant("bob", grant("-refreshed"))  # a refresh does not restart it
+    assert [c.person_id for c in await people.grants_to_renew("spotify", at(-50), 10)] == ["ann"]
+    await people.save_connection(older)  # connecting again does
+    assert [c.person_id for c in await people.grants_to_renew("spotify", at(-50), 10)] == [
+        "bob",
+        "ann",
+    ]
+
+
 # -- single-use secrets --
 
 

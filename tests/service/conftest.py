@@ -120,7 +120,9 @@ class ScriptedMusic:
     fail_history: list[Exception] = field(default_factory=list)
     in_flight: list[object] = field(default_factory=list)  # awaited during a history call
     short_links: dict[str, str | None] = field(default_factory=dict)  # code -> track id
+    unreadable: set[str] = field(default_factory=set)  # not on the app's allow-list
     source: str = "spotify"
+    grant_lifetime: timedelta | None = timedelta(days=183)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     def authorize_url(self, state: str, code_challenge: str) -> str:
@@ -139,6 +141,8 @@ class ScriptedMusic:
             raise GrantRevoked("invalid_grant")
         now = self.clock.now()
         grant = Grant(f"access-{owner}", f"refresh-{owner}", now + timedelta(hours=1), now)
+        if owner in self.unreadable:
+            return LinkedAccount(account=None, grant=grant, readable=False)
         return LinkedAccount(account=owner, grant=grant)
 
     async def track(self, track_id: str) -> Track:

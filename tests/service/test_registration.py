@@ -139,3 +139,41 @@ async def test_one_account_cannot_be_linked_to_two_people(world: World) -> None:
     result = await world.service.registration.finish(state, code, None)
     assert isinstance(result, LoginFailed) and "already connected" in result.reason
     assert await world.store.get_person("psid-bob") is None
+
+
+async def test_someone_spotify_will_not_show_is_told_what_to_do_and_senders_too(
+    world: World,
+) -> None:
+    await world.register(ALICE, "Alice")
+    world.music.unreadable.add("psid-carol")
+    await world.register("psid-carol", "Carol")
+    [notice] = [t for t in world.chat.texts("psid-carol") if "development mode" in t]
+    assert "Ask the bot's owner to add your Spotify account" in notice
+    connection = await world.store.get_connection("psid-carol")
+    assert connection is not None and not connection.readable
+    await world.say(ALICE, 'send_song name:"Carol" spotify:track:46X0dXeliHXD73sxexJx7d')
+    reply = world.chat.last(ALICE).text
+    assert reply.startswith("Sent Happy Now") and "I can't see what Carol plays" in reply
+    assert "I'll tell you when they've listened" not in reply
+    assert world.music.history_calls == []
+
+
+async def test_a_reminder_comes_a_week_before_the_grant_lapses_once_with_a_link_that_lasts(
+    world: World,
+) -> None:
+    await world.register(ALICE, "Alice")
+    world.clock.advance(175 * 86400)  # 8 days before the 183-day lifetime
+    await world.service.housekeeping()
+    assert not any("Renew it" in t for t in world.chat.texts(ALICE))
+    world.clock.advance(2 * 86400)
+    await world.service.housekeeping()
+    await world.service.housekeeping()
+    [reminder] = [t for t in world.chat.texts(ALICE) if "Renew it" in t]
+    link = reminder.rsplit(" ", 1)[1]
+    world.clock.advance(5 * 86400)  # read days later: the link still works
+    url = await world.service.registration.start(parse_qs(urlparse(link).query)["t"][0])
+    state, code = world.music.approve(url, owner=ALICE)
+    await world.service.registration.finish(state, code, None)
+    world.clock.advance(177 * 86400)  # a new consent starts a new six months
+    await world.service.housekeeping()
+    assert len([t for t in world.chat.texts(ALICE) if "Renew it" in t]) == 2

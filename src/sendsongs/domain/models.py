@@ -104,6 +104,7 @@ class Connection:
     connected_at: datetime
     grant: Grant | None = None
     status: ConnectionStatus = ConnectionStatus.OK
+    reminded_at: datetime | None = None  # told to renew before the grant lapses
 
     @property
     def readable(self) -> bool:

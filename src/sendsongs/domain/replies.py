@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sendsongs.domain.models import Person, QuickReply, Reply, Track
 
@@ -169,7 +169,8 @@ def access_refused() -> Reply:
         "Spotify doesn't let this bot read your listening history: the bot's Spotify app "
         "is in development mode, which admits only the people its owner has added. Ask "
         "the bot's owner to add your Spotify account in the Spotify dashboard, then send "
-        "register again."
+        "register again. Until then friends can send you songs, but I can't tell them "
+        "when you've listened."
     )
 
 
@@ -177,12 +178,21 @@ def access_refused_page() -> str:
     return (
         "Spotify doesn't let this bot read your listening history: the bot's Spotify app "
         "admits only the people its owner has added in the Spotify dashboard. Ask the "
-        "bot's owner to add you, then sign in again. Nothing was connected."
+        "bot's owner to add you, then send register again. Friends can send you songs "
+        "meanwhile, but I can't tell them when you've listened."
     )
 
 
 def internal_error() -> Reply:
     return Reply("Sorry, something went wrong on my side. Please try again in a minute.")
+
+
+def renew_soon(lapses_at: datetime, link: str) -> Reply:
+    return Reply(
+        f"Spotify ends my access to your plays on {lapses_at:%d %b %Y} (six months after "
+        "you connected), and then I can't tell friends when you've listened. Renew it "
+        f"now with one tap: {link}"
+    )
 
 
 def reconnect_needed(link: str) -> Reply:

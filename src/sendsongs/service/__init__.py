@@ -2,6 +2,7 @@
 
     conversation   store incoming messages, read them, answer (every command)
     registration   connect a play history (chat link, page and code)
+    renewals       remind people before a grant lapses for good
     sharing        send_song: look up, find the friend, store, deliver
     checks         per-recipient history checks: listened / expired, notices
     delivery       send now or keep in the outbox; route by address
@@ -22,6 +23,7 @@ from sendsongs.service.checks import ListenChecks
 from sendsongs.service.conversation import Conversation
 from sendsongs.service.delivery import Delivery
 from sendsongs.service.registration import Registration
+from sendsongs.service.renewals import Renewals
 from sendsongs.service.sharing import Sharing
 from sendsongs.signing import Signer
 
@@ -48,9 +50,13 @@ class Service:
         self.registration = Registration(ports, self.delivery, signer, public_url, oauth_source)
         self.sharing = Sharing(ports, self.delivery, schedule)
         self.conversation = Conversation(ports, self.delivery, self.registration, self.sharing)
-        self.checks = ListenChecks(ports, self.delivery, schedule, self.registration.personal_link)
+        renewal_link = self.registration.renewal_link
+        self.checks = ListenChecks(ports, self.delivery, schedule, renewal_link)
+        self.renewals = Renewals(ports, self.delivery, renewal_link)
 
     async def housekeeping(self) -> None:
-        """Forget long-handled messages and dead single-use secrets."""
+        """Forget long-handled messages and dead single-use secrets; remind people
+        whose grant is about to lapse."""
         now = self.ports.clock.now()
         await self.ports.stores.admin.purge(now - INBOX_MEMORY, now)
+        await self.renewals.remind_due()

@@ -16,12 +16,13 @@ from sendsongs.domain.commands import RegisterWithCode
 from sendsongs.domain.models import (
     Address,
     Connection,
+    ConnectionStatus,
     MessageKind,
     PendingLink,
     Person,
     Reply,
 )
-from sendsongs.errors import AccessRefused, GrantRevoked, ServiceError
+from sendsongs.errors import GrantRevoked, ServiceError
 from sendsongs.ports import AccountLink, LinkedAccount, Ports
 from sendsongs.service.delivery import Delivery
 from sendsongs.signing import InvalidLink, Signer
@@ -29,6 +30,7 @@ from sendsongs.signing import InvalidLink, Signer
 log = structlog.get_logger(__name__)
 
 LINK_VALID = timedelta(minutes=30)  # the chat link
+RENEW_LINK_VALID = timedelta(days=8)  # the link in a reminder or a "reconnect" notice
 STATE_VALID = timedelta(minutes=10)  # time to get through the consent page
 CODE_VALID = timedelta(minutes=15)  # the page flow's one-time code
 
@@ -79,9 +81,15 @@ class Registration:
             return replies.need_a_name()
         return replies.register_link(self.personal_link(address, name), name, LINK_VALID)
 
-    def personal_link(self, address: Address, name: str) -> str:
-        """A signed link, valid LINK_VALID, that connects `address` under `name`."""
-        return f"{self.login_url}?t={self._signer.login_token(str(address), name)}"
+    def personal_link(self, address: Address, name: str, valid_for: timedelta = LINK_VALID) -> str:
+        """A signed link, valid `valid_for`, that connects `address` under `name`."""
+        token = self._signer.login_token(str(address), name, valid_for)
+        return f"{self.login_url}?t={token}"
+
+    def renewal_link(self, address: Address, name: str) -> str:
+        """The one-tap link of a reminder or a reconnect notice: it must outlive the
+        days until the person reads it."""
+        return self.personal_link(address, name, RENEW_LINK_VALID)
 
     async def _known_name(self, address: Address, profile: str | None) -> str | None:
         person = await self._ports.stores.people.person_at(address)
@@ -96,7 +104,7 @@ class Registration:
         """The consent URL; raises InvalidLink for a bad chat token."""
         address = name = None
         if token:
-            raw, name = self._signer.read_login_token(token, LINK_VALID)
+            raw, name = self._signer.read_login_token(token, RENEW_LINK_VALID)
             try:
                 address = Address.parse(raw)
             except ValueError:
@@ -123,8 +131,6 @@ class Registration:
             return LoginFailed("Access was not granted, so nothing was connected.")
         try:
             account = await self._link.exchange_code(code, link.code_verifier)
-        except AccessRefused:
-            return LoginFailed(replies.access_refused_page())
         except GrantRevoked:
             return LoginFailed("The sign-in was refused. Please start again.")
         except ServiceError as failure:
@@ -137,6 +143,8 @@ class Registration:
             return LoginFailed(refusal)
         reply = await self._save(link.address, link.name, account)
         await self._delivery.send(link.address, reply, MessageKind.UPDATE)
+        if not account.readable:
+            return LoginFailed(replies.access_refused_page())
         return Connected(link.name)
 
     async def redeem_code(self, address: Address, command: RegisterWithCode) -> Reply:
@@ -180,10 +188,14 @@ class Registration:
             registered_at=existing.registered_at if existing else now,
         )
         await people.save_person(person, address)
+        status = ConnectionStatus.OK if account.readable else ConnectionStatus.REFUSED
         await people.save_connection(
-            Connection(person.id, self._source, account.account, now, grant=account.grant)
+            Connection(person.id, self._source, account.account, now, account.grant, status)
         )
-        log.info("connected", person=person.id, source=self._source, again=existing is not None)
+        log.info("connected", person=person.id, source=self._source, status=status.value)
+        if not account.readable:
+            # friends can still send songs; they are told their listens can't be seen
+            return replies.access_refused()
         return replies.connected(name, again=existing is not None)
 
 

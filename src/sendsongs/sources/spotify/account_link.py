@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sendsongs.errors import AccessRefused
 from sendsongs.ports import LinkedAccount
 from sendsongs.sources.spotify.client import SpotifyClient
 
@@ -10,6 +13,9 @@ SOURCE = "spotify"
 
 class SpotifyAccountLink:
     source = SOURCE
+    # Refresh tokens stop working six months after the consent, whatever refreshes
+    # happened in between (Spotify for Developers, refresh-token expiry, 2026).
+    grant_lifetime: timedelta | None = timedelta(days=183)
 
     def __init__(self, client: SpotifyClient) -> None:
         self._client = client
@@ -20,6 +26,11 @@ class SpotifyAccountLink:
     async def exchange_code(self, code: str, code_verifier: str) -> LinkedAccount:
         """The grant, and the account's stable id from `/v1/me`: one real call at
         sign-up shows whether this app may read the person at all (development
-        mode answers 403 for anyone not on the dashboard's user list)."""
+        mode answers 403 for anyone not on the dashboard's user list: then the
+        account comes back unreadable, to be told, not silently kept)."""
         grant = await self._client.exchange_code(code, code_verifier)
-        return LinkedAccount(account=await self._client.account_id(grant.access_token), grant=grant)
+        try:
+            account = await self._client.account_id(grant.access_token)
+        except AccessRefused:
+            return LinkedAccount(account=None, grant=grant, readable=False)
+        return LinkedAccount(account=account, grant=grant)

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import httpx
+import structlog
 
 from sendsongs.domain.links import SHORT_LINK_HOSTS, find_short_link, find_track_id, track_url
 from sendsongs.domain.models import Grant, Play, Track
@@ -27,6 +28,8 @@ from sendsongs.errors import (
     TransientError,
 )
 from sendsongs.ports import Clock
+
+log = structlog.get_logger(__name__)
 
 # Renew the app token this long before Spotify says it expires, so a lookup
 # never races the expiry on the wire.
@@ -127,9 +130,10 @@ class SpotifyClient:
         )
         if response.status_code == 400 and _oauth_error(response) == "invalid_grant":
             raise GrantRevoked("spotify refused the grant (invalid_grant)")
-        if response.status_code == 401:
-            # The token endpoint answers 401 to bad client credentials: that is our
-            # configuration, not the person's access token.
+        if response.status_code == 401 or _oauth_error(response) == "invalid_client":
+            # Bad client credentials (400 invalid_client with Basic auth, 401 of old):
+            # the operator's configuration, not the person's grant. Say so loudly.
+            log.error("spotify_client_refused", detail=_describe(response))
             raise ServiceError(f"spotify token endpoint: {_describe(response)}")
         _raise_for_status(response)
         return _json_object(response)

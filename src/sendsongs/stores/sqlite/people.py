@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 
 from sendsongs.crypto import TokenCipher
 from sendsongs.domain.models import (
@@ -83,7 +84,7 @@ class SqlitePeople:
             " refresh_token_enc = excluded.refresh_token_enc,"
             " token_expires_at = excluded.token_expires_at,"
             " consented_at = excluded.consented_at, status = excluded.status,"
-            " connected_at = excluded.connected_at",
+            " connected_at = excluded.connected_at, reminded_at = NULL",
             (
                 connection.person_id,
                 connection.source,
@@ -116,6 +117,22 @@ class SqlitePeople:
             "UPDATE connections SET status = ? WHERE person_id = ?", (status.value, person_id)
         )
 
+    async def grants_to_renew(
+        self, source: str, consented_before: datetime, limit: int
+    ) -> list[Connection]:
+        rows = await self._db.read(
+            "SELECT * FROM connections WHERE source = ? AND status = 'ok'"
+            " AND reminded_at IS NULL AND consented_at < ? ORDER BY consented_at LIMIT ?",
+            (source, to_db_time(consented_before), limit),
+        )
+        return [self._connection(row) for row in rows]
+
+    async def mark_reminded(self, person_id: str, at: datetime) -> None:
+        await self._db.write(
+            "UPDATE connections SET reminded_at = ? WHERE person_id = ?",
+            (to_db_time(at), person_id),
+        )
+
     def _grant_values(
         self, grant: Grant | None
     ) -> tuple[str | None, str | None, int | None, int | None]:
@@ -136,6 +153,7 @@ class SqlitePeople:
             connected_at=from_db_time(row["connected_at"]),
             grant=grant_from(self._cipher, row),
             status=ConnectionStatus(row["status"]),
+            reminded_at=from_db_time_or_none(row["reminded_at"]),
         )
 
 

@@ -190,6 +190,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             until INTEGER NOT NULL
         )""",
     ),
+    # 3: reminders before a grant lapses for good (six months after consent at Spotify)
+    (
+        "ALTER TABLE connections ADD COLUMN reminded_at INTEGER",
+        "CREATE INDEX connections_consent ON connections (source, consented_at)"
+        " WHERE status = 'ok' AND reminded_at IS NULL",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
