@@ -388,6 +388,13 @@ class MemoryStore:
             state = self.outbox[message_id][1]
             state.held, state.lease_until = True, None
 
+    async def drop_held(self, created_before: datetime) -> list[Outgoing]:
+        before = _utc(created_before)
+        old = [m for m, state in self.outbox.values() if state.held and m.created_at < before]
+        for message in old:
+            del self.outbox[message.id]
+        return sorted(old, key=lambda m: m.created_at)
+
     async def release_held(self, address: Address) -> int:
         released = 0
         for message, state in self.outbox.values():

@@ -11,13 +11,19 @@
         ├── AccessRefused            the source will not show this person's history
         ├── NotFound                 the thing asked for does not exist
         ├── ChannelUnavailable       chat: the operator must act (e.g. a revoked token)
-        └── RecipientUnreachable     chat: outside the 24-hour window, blocked, gone
+        ├── RecipientUnreachable     chat: outside the 24-hour window, blocked, gone
+        └── PartlyDelivered          chat: the first parts of a split text arrived
 
 Adapters translate httpx errors and vendor error bodies into these; the service
 never sees a vendor type.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sendsongs.domain.models import Reply
 
 
 class SendSongsError(Exception):
@@ -81,3 +87,12 @@ class RecipientUnreachable(ServiceError):
     def __init__(self, message: str, explanation: str = "") -> None:
         super().__init__(message)
         self.explanation = explanation
+
+
+class PartlyDelivered(ServiceError):
+    """A text split for the channel's length limit failed after its first parts
+    arrived: `rest` is what is still owed, `cause` why it stopped."""
+
+    def __init__(self, rest: Reply, cause: ServiceError) -> None:
+        super().__init__(f"delivered in part: {cause}")
+        self.rest, self.cause = rest, cause

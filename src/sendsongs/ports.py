@@ -280,6 +280,11 @@ class Outbox(Protocol):
         """Make the address's held messages deliverable again; returns how many."""
         ...
 
+    async def drop_held(self, created_before: datetime) -> list[Outgoing]:
+        """Remove and return held messages created before `created_before`, oldest
+        first: they waited long enough."""
+        ...
+
 
 class Secrets(Protocol):
     """Single-use secrets: OAuth states, sign-up codes, button choices."""

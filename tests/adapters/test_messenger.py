@@ -438,3 +438,30 @@ async def test_every_graph_call_carries_the_appsecret_proof() -> None:
     await client.profile_name("1")
     proof = hmac.new(b"app-secret", b"page-token", hashlib.sha256).hexdigest()
     assert [r.url.params["appsecret_proof"] for r in seen] == [proof, proof]
+
+
+async def test_when_part_two_fails_only_the_rest_is_owed() -> None:
+    from sendsongs.errors import PartlyDelivered, TransientError
+
+    posted: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        text = json.loads(request.content)["message"]["text"]
+        if posted:  # part 2 onwards: Graph is down
+            return httpx.Response(503, json={"error": {"message": "down", "code": 2}})
+        posted.append(text)
+        return httpx.Response(200, json={"recipient_id": "1", "message_id": "m"})
+
+    client = MessengerClient(
+        httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+        graph_url="https://graph.example/v26.0",
+        page_access_token="token",
+        attempts=1,
+    )
+    text = ("first part " * 150).strip() + "\n\n" + ("second part " * 100).strip()
+    with pytest.raises(PartlyDelivered) as partly:
+        await client.send("1", Reply(text), MessageKind.UPDATE)
+    assert isinstance(partly.value.cause, TransientError)
+    assert posted[0].startswith("first part") and "second" not in posted[0]
+    assert partly.value.rest.text.startswith("second part")
+    assert "first part" not in partly.value.rest.text

@@ -202,10 +202,6 @@ def test_sender_known_only_by_user_ref_is_skipped() -> None:
         b'{"object": "page", "entry": [1]}',
         b'{"object": "page", "entry": [{"messaging": {}}]}',
         b'{"object": "page", "entry": [{"messaging": ["x"]}]}',
-        page_event(event(message={"text": "no mid"})),
-        page_event(event(message={"mid": "m", "text": 5})),
-        page_event({"message": {"mid": "m", "text": "no sender"}}),
-        page_event({"sender": {"id": USER}, "postback": {"payload": "no timestamp"}}),
         b"[" * 100_000,
     ],
     ids=[
@@ -220,16 +216,40 @@ def test_sender_known_only_by_user_ref_is_skipped() -> None:
         "entry-number",
         "messaging-object",
         "messaging-string",
-        "no-mid",
-        "text-number",
-        "no-sender",
-        "postback-no-id",
         "deep",
     ],
 )
 def test_malformed_bodies(body: bytes) -> None:
     with pytest.raises(MalformedEvent):
         parse_webhook(body, NOW)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        event(message={"text": "no mid"}),
+        event(message={"mid": "m", "text": 5}),
+        {"message": {"mid": "m", "text": "no sender"}},
+        {"sender": {"id": USER}, "postback": {"payload": "no timestamp"}},
+        {"sender": {"id": "1001"}, "message": {"mid": "m_\ud83c", "text": "hi"}},
+    ],
+    ids=["no-mid", "text-number", "no-sender", "postback-no-id", "mid-half-emoji"],
+)
+def test_one_unreadable_event_is_skipped_and_the_others_kept(bad: dict[str, object]) -> None:
+    good = {"sender": {"id": "1003"}, "message": {"mid": "m_ok", "text": "help"}}
+    body = json.dumps({"object": "page", "entry": [{"id": "1", "messaging": [bad, good]}]})
+    [message] = parse_webhook(body.encode(), NOW)
+    assert message.text == "help" and message.sender.id == "1003"
+
+
+def test_half_an_emoji_is_kept_as_a_replacement_character() -> None:
+    body = (
+        b'{"object":"page","entry":[{"id":"1","messaging":[{"sender":{"id":"1001"},'
+        b'"message":{"mid":"m_1","text":"hi \\ud83c and \\ud83c\\udfb5"}}]}]}'
+    )
+    [message] = parse_webhook(body, NOW)
+    assert message.text == "hi \ufffd and \U0001f3b5"
+    message.text.encode("utf-8")  # storable
 
 
 def test_page_event_without_messages_is_empty() -> None:

@@ -986,3 +986,17 @@ async def test_sqlite_processes_migrate_and_claim_together(sqlite_path: Path) ->
     claimed += [m.id for m in await stores.inbox.claim_incoming(T0, at(60), 100)]
     await stores.admin.close()
     assert sorted(claimed) == sorted(f"{name}-{i}" for name in names for i in range(15))
+
+
+async def test_held_messages_older_than_a_limit_are_dropped_and_returned(stores: Stores) -> None:
+    outbox = stores.outbox
+    old = Outgoing("old", BOB, Reply("a song"), at(0), on_behalf_of=ANN)
+    new = Outgoing("new", BOB, Reply("later"), at(10))
+    ready = Outgoing("ready", BOB, Reply("not held"), at(0))
+    await outbox.add_outgoing([old, new, ready])
+    await outbox.hold_outgoing("old")
+    await outbox.hold_outgoing("new")
+    assert await outbox.drop_held(at(5)) == [old]
+    assert await outbox.drop_held(at(5)) == []
+    assert await outbox.release_held(BOB) == 1  # only "new" was still held
+    assert sorted(await outbox_ids(stores)) == ["new", "ready"]

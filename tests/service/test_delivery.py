@@ -80,3 +80,35 @@ async def test_an_outbox_retry_failing_again_is_kept_again(world: World) -> None
     assert await world.service.delivery.deliver_outbox() == 0
     world.clock.advance(1200)
     assert await world.service.delivery.deliver_outbox() == 1
+
+
+async def test_a_text_cut_in_two_is_not_repeated_when_its_second_part_is_retried(
+    world: World,
+) -> None:
+    from sendsongs.domain.models import Reply
+    from sendsongs.errors import PartlyDelivered, TransientError
+
+    world.chat.failing.append(
+        PartlyDelivered(Reply("part two"), TransientError("503 after part one"))
+    )
+    await world.say(ALICE, "help")  # part one reached Alice; part two failed
+    world.clock.advance(600)
+    assert await world.service.delivery.deliver_outbox() == 1
+    assert world.chat.texts(ALICE) == ["part two"]
+
+
+async def test_a_song_held_for_a_week_lapses_and_its_sender_is_told(world: World) -> None:
+    await world.register(ALICE, "Alice")
+    await world.register(BOB, "Bob")
+    world.chat.unreachable.add(BOB)
+    await world.say(ALICE, 'send_song name:"Bob" spotify:track:46X0dXeliHXD73sxexJx7d')
+    assert "I keep it for a week" in world.chat.last(ALICE).text
+    world.clock.advance(6 * 86400)
+    await world.service.housekeeping()
+    assert not any("gave up" in t for t in world.chat.texts(ALICE))
+    world.clock.advance(2 * 86400)
+    await world.service.housekeeping()
+    assert "couldn't deliver your song to Bob within 7 days" in world.chat.last(ALICE).text
+    world.chat.unreachable.discard(BOB)
+    await world.say(BOB, "help")  # writing again finds nothing old waiting
+    assert not any(t.startswith("Alice:") for t in world.chat.texts(BOB))

@@ -195,6 +195,9 @@ class Outgoing:
     reply: Reply
     created_at: datetime
     kind: MessageKind = MessageKind.UPDATE
+    # whose message this is, when someone else's (a song a friend sent): told if it
+    # can never be delivered
+    on_behalf_of: Address | None = None
 
 
 @dataclass(frozen=True)

@@ -117,7 +117,15 @@ def share_waiting(friend: Person, track: Track, why: str, readable: bool) -> Rep
     reason = f" {why}." if why else ""
     return Reply(
         f"Saved {track.title} for {friend.name}, but I couldn't deliver it yet.{reason} "
-        f"Maybe give them a nudge. {_promise(friend, readable)}"
+        "I keep it for a week; maybe give them a nudge. "
+        f"{_promise(friend, readable)}"
+    )
+
+
+def held_lapsed(friend: str, waited: timedelta) -> Reply:
+    return Reply(
+        f"I couldn't deliver your song to {friend} within {_span(waited)}, so I gave up "
+        "on it. Send it again once they've written to me."
     )
 
 
@@ -180,6 +188,13 @@ def access_refused_page() -> str:
         "admits only the people its owner has added in the Spotify dashboard. Ask the "
         "bot's owner to add you, then send register again. Friends can send you songs "
         "meanwhile, but I can't tell them when you've listened."
+    )
+
+
+def broken_text() -> Reply:
+    return Reply(
+        "Part of your message arrived broken (half an emoji, perhaps), so I couldn't "
+        "read it. Please send it again."
     )
 
 

@@ -13,10 +13,12 @@ benchmarks) drives the bot through it.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
+from sendsongs.domain import replies
+from sendsongs.domain.models import MessageKind
 from sendsongs.domain.schedule import Schedule
 from sendsongs.ports import Ports
 from sendsongs.service.checks import ListenChecks
@@ -30,6 +32,7 @@ from sendsongs.signing import Signer
 log = structlog.get_logger(__name__)
 
 INBOX_MEMORY = timedelta(days=7)  # handled message ids are kept this long to drop redeliveries
+HOLD_FOR = timedelta(days=7)  # a message for someone who can't be reached waits this long
 
 
 class Service:
@@ -59,4 +62,15 @@ class Service:
         whose grant is about to lapse."""
         now = self.ports.clock.now()
         await self.ports.stores.admin.purge(now - INBOX_MEMORY, now)
+        await self._drop_lapsed(now - HOLD_FOR)
         await self.renewals.remind_due()
+
+    async def _drop_lapsed(self, created_before: datetime) -> None:
+        """Held messages wait HOLD_FOR; then whoever sent them is told."""
+        people = self.ports.stores.people
+        for message in await self.ports.stores.outbox.drop_held(created_before):
+            if message.on_behalf_of is None:
+                continue
+            friend = await people.person_at(message.address)
+            reply = replies.held_lapsed(friend.name if friend else "your friend", HOLD_FOR)
+            await self.delivery.send(message.on_behalf_of, reply, MessageKind.UPDATE)

@@ -29,6 +29,7 @@ from sendsongs.service.sharing import Sharing, read_choice
 log = structlog.get_logger(__name__)
 
 INBOX_LEASE = timedelta(seconds=60)
+BROKEN_CHARACTER = "\ufffd"  # what a channel puts where the text arrived broken
 
 
 class Conversation:
@@ -94,6 +95,8 @@ class Conversation:
         attached = next(filter(None, map(shared_link, message.attachments)), None)
         if not text:
             return replies.only_text(attached)
+        if BROKEN_CHARACTER in text:
+            return replies.broken_text()
         try:
             return parse(text)
         except CommandError as error:

@@ -5,6 +5,7 @@ Each message goes to an address; the address's channel name picks the adapter.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import uuid
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ import structlog
 from sendsongs.domain.models import Address, MessageKind, Outgoing, Reply
 from sendsongs.errors import (
     ChannelUnavailable,
+    PartlyDelivered,
     RateLimited,
     RecipientUnreachable,
     ServiceError,
@@ -29,6 +31,9 @@ log = structlog.get_logger(__name__)
 OUTBOX_LEASE = timedelta(seconds=60)
 RETRY_FLOOR = timedelta(seconds=5)  # a passing failure is not retried sooner than this
 RETRY_CEILING = timedelta(minutes=10)
+# A channel refusing the bot itself (a revoked token) is fixed by the operator, often
+# by a restart with a new token: try again soon, not on an ever longer backoff.
+CHANNEL_RETRY = timedelta(seconds=30)
 
 
 class Sent(Enum):
@@ -49,30 +54,37 @@ class Outcome:
 class Delivery:
     def __init__(self, outbox: Outbox, channels: Mapping[str, ChatChannel], clock: Clock) -> None:
         self._outbox, self._channels, self._clock = outbox, channels, clock
+        self._failing: dict[str, str] = {}  # channel -> why it refuses the bot
 
-    def outgoing(self, address: Address, reply: Reply, kind: MessageKind) -> Outgoing:
+    @property
+    def failing_channels(self) -> dict[str, str]:
+        """Channels that refuse the bot itself right now, as this process saw last."""
+        return dict(self._failing)
+
+    def outgoing(
+        self,
+        address: Address,
+        reply: Reply,
+        kind: MessageKind,
+        on_behalf_of: Address | None = None,
+    ) -> Outgoing:
         """A message to put in the outbox together with the change that causes it."""
-        return Outgoing(uuid.uuid4().hex, address, reply, self._clock.now(), kind)
+        now = self._clock.now()
+        return Outgoing(uuid.uuid4().hex, address, reply, now, kind, on_behalf_of)
 
-    async def send(self, address: Address, reply: Reply, kind: MessageKind) -> Outcome:
+    async def send(
+        self,
+        address: Address,
+        reply: Reply,
+        kind: MessageKind,
+        on_behalf_of: Address | None = None,
+    ) -> Outcome:
         """Send now; if the channel can't take it, keep it in the outbox instead."""
-        message = self.outgoing(address, reply, kind)
-        try:
-            await self._channel(address).send(address.id, reply, kind)
-        except RecipientUnreachable as error:
-            await self._outbox.add_outgoing([message])
-            await self._outbox.hold_outgoing(message.id)
-            log.info("message_held", address=str(address))
-            return Outcome(Sent.HELD, error.explanation)
-        except (TransientError, ChannelUnavailable) as error:
-            await self._outbox.add_outgoing([message])
-            await self._outbox.retry_outgoing(message.id, self._retry_at(error, 1))
-            log.warning("message_queued", address=str(address), error=str(error))
-            return Outcome(Sent.QUEUED)
-        except ServiceError as error:  # refused for good: retrying would fail forever
-            log.error("message_refused", address=str(address), error=str(error))
-            return Outcome(Sent.REFUSED)
-        return Outcome(Sent.DELIVERED)
+        failure = await self._attempt(self.outgoing(address, reply, kind, on_behalf_of))
+        if failure is None:
+            return Outcome(Sent.DELIVERED)
+        owed, error = failure
+        return await self._keep(owed, error, stored=False)
 
     async def deliver_outbox(self, limit: int = 50) -> int:
         """Send what waits in the outbox; returns how many were delivered."""
@@ -83,23 +95,67 @@ class Delivery:
         return delivered
 
     async def _deliver(self, message: Outgoing) -> int:
-        try:
-            await self._channel(message.address).send(
-                message.address.id, message.reply, message.kind
-            )
-        except RecipientUnreachable:
-            await self._outbox.hold_outgoing(message.id)
-            log.info("message_held", address=str(message.address), message=message.id)
+        failure = await self._attempt(message)
+        if failure is None:
+            await self._outbox.finish_outgoing(message.id)
+            return 1
+        owed, error = failure
+        if owed.id == message.id:
+            await self._keep(message, error, stored=True)
             return 0
-        except (TransientError, ChannelUnavailable) as error:
+        # the first parts arrived: keep only the rest, so nobody reads part 1 twice
+        await self._keep(owed, error, stored=False)
+        await self._outbox.finish_outgoing(message.id)
+        return 0
+
+    async def _attempt(self, message: Outgoing) -> tuple[Outgoing, ServiceError] | None:
+        """Send; None when delivered, else what is still owed and why not."""
+        try:
+            await self._send(message.address, message.reply, message.kind)
+        except PartlyDelivered as partial:
+            rest = dataclasses.replace(message, id=uuid.uuid4().hex, reply=partial.rest)
+            return rest, partial.cause
+        except ServiceError as error:
+            return message, error
+        return None
+
+    async def _keep(self, message: Outgoing, error: ServiceError, *, stored: bool) -> Outcome:
+        """Hold, retry later or drop a message the channel did not take, as its error
+        says; `stored`: the message is already an outbox row."""
+        where = {"address": str(message.address), "message": message.id}
+        if isinstance(error, RecipientUnreachable):
+            await self._store(message, stored)
+            await self._outbox.hold_outgoing(message.id)
+            log.info("message_held", **where)
+            return Outcome(Sent.HELD, error.explanation)
+        if isinstance(error, TransientError | ChannelUnavailable):
+            await self._store(message, stored)
             age = self._clock.now() - message.created_at
             await self._outbox.retry_outgoing(message.id, self._retry_at(error, _attempts(age)))
-            log.warning("message_retry_later", message=message.id, error=str(error))
-            return 0
-        except ServiceError as error:
-            log.error("message_refused", message=message.id, error=str(error))
-        await self._outbox.finish_outgoing(message.id)
-        return 1
+            log.warning("message_retry_later", error=str(error), **where)
+            return Outcome(Sent.QUEUED)
+        # refused for good: retrying would fail forever
+        log.error("message_refused", error=str(error), **where)
+        if stored:
+            await self._outbox.finish_outgoing(message.id)
+        return Outcome(Sent.REFUSED)
+
+    async def _store(self, message: Outgoing, stored: bool) -> None:
+        if not stored:
+            await self._outbox.add_outgoing([message])
+
+    async def _send(self, address: Address, reply: Reply, kind: MessageKind) -> None:
+        """One send, keeping track of whether the channel accepts the bot at all."""
+        channel = address.channel
+        try:
+            await self._channel(address).send(address.id, reply, kind)
+        except ChannelUnavailable as error:
+            if channel not in self._failing:  # one loud line per outage, not per message
+                log.error("channel_refuses_the_bot", channel=channel, error=str(error))
+            self._failing[channel] = str(error)
+            raise
+        if self._failing.pop(channel, None) is not None:
+            log.info("channel_recovered", channel=channel)
 
     def _channel(self, address: Address) -> ChatChannel:
         channel = self._channels.get(address.channel)
@@ -109,6 +165,8 @@ class Delivery:
 
     def _retry_at(self, error: ServiceError, attempt: int) -> datetime:
         """As the error says (a stated wait), else exponential backoff with jitter."""
+        if isinstance(error, ChannelUnavailable):
+            return self._clock.now() + CHANNEL_RETRY
         if isinstance(error, RateLimited):
             wait = max(RETRY_FLOOR, timedelta(seconds=error.retry_after))
         else:

@@ -78,7 +78,7 @@ class Sharing:
         connection = await people.get_connection(friend.id)
         readable = connection is not None and connection.readable
         song = replies.share_for_friend(sender.name, command.pre, track)
-        outcome = await self._delivery.send(address, song, MessageKind.UPDATE)
+        outcome = await self._delivery.send(address, song, MessageKind.UPDATE, message.sender)
         if outcome.sent is Sent.HELD:
             return replies.share_waiting(friend, track, outcome.explanation, readable)
         return replies.share_sent(friend, track, readable)

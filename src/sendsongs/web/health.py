@@ -13,10 +13,17 @@ log = structlog.get_logger(__name__)
 
 
 async def healthz(request: Request) -> JSONResponse:
+    """200 `{"status": "ok"}` when the store answers and no channel refuses the bot;
+    503 otherwise, naming what fails (`store`, `channels`) but never why: reasons
+    may carry paths or tokens, so they go to the log only."""
+    service = bot(request).service
+    body: dict[str, object] = {"status": "ok"}
     try:
-        await bot(request).service.ports.stores.admin.ping()
+        await service.ports.stores.admin.ping()
     except StoreError as error:
-        # the reason goes to the log only: it may name paths
         log.error("health_store_unavailable", error=str(error))
-        return JSONResponse({"status": "unavailable", "store": "unavailable"}, status_code=503)
-    return JSONResponse({"status": "ok"})
+        body.update(status="unavailable", store="unavailable")
+    failing = service.delivery.failing_channels
+    if failing:
+        body.update(status="unavailable", channels=dict.fromkeys(sorted(failing), "failing"))
+    return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)

@@ -21,6 +21,7 @@ from tenacity import (
 from sendsongs.domain.models import MessageKind, QuickReply, Reply
 from sendsongs.errors import (
     ChannelUnavailable,
+    PartlyDelivered,
     RateLimited,
     RecipientUnreachable,
     ServiceError,
@@ -117,13 +118,14 @@ class MessengerClient:
             message: dict[str, Any] = {"text": chunk}
             if index == len(chunks) - 1 and reply.quick_replies:
                 message["quick_replies"] = _quick_replies(reply.quick_replies)
-            await self._post_with_retry(
-                {
-                    "recipient": {"id": to},
-                    "messaging_type": _MESSAGING_TYPE[kind],
-                    "message": message,
-                }
-            )
+            payload = {"recipient": {"id": to}, "messaging_type": _MESSAGING_TYPE[kind]}
+            try:
+                await self._post_with_retry({**payload, "message": message})
+            except ServiceError as error:
+                if index == 0:
+                    raise
+                rest = Reply("\n\n".join(chunks[index:]), reply.quick_replies)
+                raise PartlyDelivered(rest, error) from None
 
     async def profile_name(self, to: str) -> str | None:
         if not _PSID.fullmatch(to):
@@ -200,7 +202,6 @@ def _raise_for_graph_error(response: httpx.Response) -> None:
     if why is not None:
         raise RecipientUnreachable(text, why)
     if error.code == _TOKEN_INVALID:
-        log.error("messenger_page_token_refused", detail=text)
         raise ChannelUnavailable(text)
     if status == 429 or error.code in _THROTTLE_CODES or error.code in _BUSINESS_THROTTLE:
         retry_after = _retry_after(response)

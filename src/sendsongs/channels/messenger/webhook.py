@@ -9,9 +9,13 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+import structlog
+
 from sendsongs.domain.models import Address, IncomingMessage
 
 CHANNEL = "messenger"
+
+log = structlog.get_logger(__name__)
 
 _SIGNATURE_PREFIX = "sha256="
 
@@ -59,7 +63,13 @@ def parse_webhook(body: bytes, received_at: datetime) -> list[IncomingMessage]:
         raise MalformedEvent("page event without an entry list")
     messages: list[IncomingMessage] = []
     for event in _messaging_events(entries):
-        message = _parse_event(event, received_at)
+        try:
+            message = _parse_event(event, received_at)
+        except MalformedEvent as error:
+            # one person's unreadable event must not cost the others theirs: a 400
+            # for the whole body would have Messenger redeliver it all, forever
+            log.warning("messenger_event_skipped", reason=str(error))
+            continue
         if message is not None:
             messages.append(message)
     return messages
@@ -141,6 +151,8 @@ def _optional_id(value: object, field: str) -> str | None:
     if value is None:
         return None
     if isinstance(value, str) and value:
+        if _has_lone_surrogate(value):
+            raise MalformedEvent(f"{field} is not valid text")
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
@@ -155,11 +167,24 @@ def _required_id(value: object, field: str) -> str:
 
 
 def _text(value: object, field: str) -> str:
+    """The text, with any half of a surrogate pair (JSON may escape one alone, e.g.
+    "\\ud83c", which no UTF-8 store can hold) replaced by U+FFFD, so the message
+    is kept and the person can be told part of it arrived broken."""
     if value is None:
         return ""
     if not isinstance(value, str):
         raise MalformedEvent(f"{field} is not a string")
+    if _has_lone_surrogate(value):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return value
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _attachment_urls(attachments: object) -> tuple[str, ...]:

@@ -112,6 +112,15 @@ class SqliteOutbox:
             "UPDATE outbox SET held = 1, lease_until = NULL WHERE id = ?", (message_id,)
         )
 
+    async def drop_held(self, created_before: datetime) -> list[Outgoing]:
+        async with self._db.session(write=True) as db:
+            rows = await fetchall(
+                db,
+                "DELETE FROM outbox WHERE held = 1 AND created_at < ? RETURNING *",
+                (to_db_time(created_before),),
+            )
+        return sorted((outgoing_from(row) for row in rows), key=lambda m: m.created_at)
+
     async def release_held(self, address: Address) -> int:
         return await self._db.write(
             "UPDATE outbox SET held = 0, lease_until = NULL, not_before = NULL"
@@ -124,8 +133,8 @@ async def insert_outgoing(db: aiosqlite.Connection, messages: Iterable[Outgoing]
     """Add messages inside the caller's transaction; an id already there is kept as
     it is, so adding is idempotent like the inbox."""
     await db.executemany(
-        "INSERT INTO outbox (id, address, text, quick_replies, kind, created_at)"
-        " VALUES (:id, :address, :text, :quick_replies, :kind, :created_at)"
+        "INSERT INTO outbox (id, address, text, quick_replies, kind, created_at, on_behalf_of)"
+        " VALUES (:id, :address, :text, :quick_replies, :kind, :created_at, :on_behalf_of)"
         " ON CONFLICT (id) DO NOTHING",
         [outgoing_values(message) for message in messages],
     )

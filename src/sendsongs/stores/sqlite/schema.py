@@ -196,6 +196,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX connections_consent ON connections (source, consented_at)"
         " WHERE status = 'ok' AND reminded_at IS NULL",
     ),
+    # 4: held messages lapse after a while; whose they were, to tell them
+    (
+        "ALTER TABLE outbox ADD COLUMN on_behalf_of TEXT",
+        "CREATE INDEX outbox_held_since ON outbox (created_at) WHERE held = 1",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -315,6 +320,7 @@ def outgoing_values(message: Outgoing) -> dict[str, Any]:
         "quick_replies": json.dumps(replies),
         "kind": message.kind.value,
         "created_at": to_db_time(message.created_at),
+        "on_behalf_of": None if message.on_behalf_of is None else str(message.on_behalf_of),
     }
 
 
@@ -326,4 +332,5 @@ def outgoing_from(row: sqlite3.Row) -> Outgoing:
         reply=Reply(row["text"], replies),
         created_at=from_db_time(row["created_at"]),
         kind=MessageKind(row["kind"]),
+        on_behalf_of=None if row["on_behalf_of"] is None else Address.parse(row["on_behalf_of"]),
     )
