@@ -85,8 +85,11 @@ def _update(body: bytes) -> Update:
     update_id = data.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool):
         raise MalformedUpdate("update_id is missing or not an integer")
+    # Only the handled types are read: a type this library does not know yet (the
+    # Bot API grows) or one we ignore can't make a good update unreadable.
+    handled = {key: data[key] for key in HANDLED_UPDATES if key in data}
     try:
-        return Update.de_json(data)
+        return Update.de_json({"update_id": update_id, **handled})
     # de_json raises whatever a wrong shape leads it to (TypeError for a missing
     # field, KeyError, AttributeError for a string where an object belongs)
     except Exception as exc:
