@@ -46,7 +46,8 @@ class BotApi:
 
     def client(self) -> TelegramClient:
         http = httpx.AsyncClient(transport=httpx.MockTransport(self))
-        return TelegramClient(http, api_url=API, bot_token=TOKEN)
+        # backoff 0 and a ceiling of 0: tests never sleep, stated waits go to the outbox
+        return TelegramClient(http, api_url=API, bot_token=TOKEN, backoff=0.0, max_wait=0.0)
 
 
 def refusal(code: int, description: str, **parameters: Any) -> httpx.Response:
@@ -102,6 +103,12 @@ async def test_429_is_rate_limited_for_the_stated_retry_after() -> None:
     assert len(api.requests) == 1  # the outbox waits, not this call
 
 
+async def test_a_short_429_is_waited_out_in_the_call() -> None:
+    api = BotApi(refusal(429, "Too Many Requests: retry after 0", retry_after=0))
+    await api.client().send(CHAT, Reply("hi"), MessageKind.UPDATE)
+    assert len(api.requests) == 2
+
+
 async def test_429_without_parameters_still_backs_off() -> None:
     api = BotApi(refusal(429, "Too Many Requests"))
     with pytest.raises(RateLimited) as caught:
@@ -152,9 +159,10 @@ async def test_a_refused_bot_token_makes_the_channel_unavailable(answer: httpx.R
     ids=["connect", "timeout", "dropped"],
 )
 async def test_network_errors_are_transient_and_keep_the_token_out(failure: Exception) -> None:
-    api = BotApi(failure)
+    api = BotApi(failure, failure, failure)
     with pytest.raises(TransientError) as caught:
         await api.client().send(CHAT, Reply("hi"), MessageKind.UPDATE)
+    assert len(api.requests) == 3  # retried, then left to the outbox
     assert not isinstance(caught.value, RateLimited)
     assert TOKEN not in str(caught.value)
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
@@ -163,6 +171,8 @@ async def test_network_errors_are_transient_and_keep_the_token_out(failure: Exce
 @pytest.mark.parametrize("status", [500, 502])
 async def test_server_errors_are_transient(status: int) -> None:
     api = BotApi(refusal(status, "Bad Gateway"))
+    await api.client().send(CHAT, Reply("hi"), MessageKind.UPDATE)  # the retry gets through
+    api = BotApi(*[refusal(status, "Bad Gateway")] * 3)
     with pytest.raises(TransientError):
         await api.client().send(CHAT, Reply("hi"), MessageKind.UPDATE)
 

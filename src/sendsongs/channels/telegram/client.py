@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import structlog
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from sendsongs.domain.models import MessageKind, QuickReply, Reply
 from sendsongs.domain.text import split_text
@@ -63,9 +64,21 @@ class TelegramClient:
 
     name = "telegram"
 
-    def __init__(self, http: httpx.AsyncClient, *, api_url: str, bot_token: str) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        api_url: str,
+        bot_token: str,
+        attempts: int = 3,
+        backoff: float = 0.5,
+        max_wait: float = 4.0,
+    ) -> None:
         self._http = http
         self._base = f"{api_url.rstrip('/')}/bot{bot_token}"
+        self._attempts, self._backoff = attempts, backoff
+        # Waits beyond this are left to the caller's outbox instead of this request.
+        self._max_wait = max_wait
 
     async def send(self, to: str, reply: Reply, kind: MessageKind) -> None:
         """Send `reply` to chat `to`, cut at 4,096 characters; buttons go with the
@@ -77,7 +90,7 @@ class TelegramClient:
             body: dict[str, Any] = {"chat_id": to, "text": chunk}
             if index == len(chunks) - 1 and reply.quick_replies:
                 body["reply_markup"] = {"inline_keyboard": keyboard(reply.quick_replies)}
-            await self._call("sendMessage", body)
+            await self._send_with_retry(body)
 
     async def profile_name(self, to: str) -> str | None:
         """first_name + last_name of a private chat (getChat); None if it won't say."""
@@ -106,6 +119,31 @@ class TelegramClient:
             "setWebhook",
             {"url": url, "secret_token": secret, "allowed_updates": list(updates)},
         )
+
+    async def _send_with_retry(self, body: dict[str, Any]) -> None:
+        """A short wait here keeps "Sent" true in the common case; longer ones (and
+        repeated failures) are raised for the outbox to honour."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._attempts),
+            wait=self._wait,
+            retry=retry_if_exception(self._worth_retrying),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                await self._call("sendMessage", body)
+
+    def _worth_retrying(self, exc: BaseException) -> bool:
+        if isinstance(exc, RateLimited):
+            return exc.retry_after <= self._max_wait
+        return isinstance(exc, TransientError)
+
+    def _wait(self, state: RetryCallState) -> float:
+        delay = self._backoff * 2.0 ** (state.attempt_number - 1)
+        exc = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(exc, RateLimited):
+            delay = max(delay, exc.retry_after)
+        return min(delay, self._max_wait)
 
     async def _call(self, method: str, body: dict[str, Any]) -> Any:
         try:
@@ -159,7 +197,8 @@ def _raise_for(method: str, error: _ApiError) -> None:
     code = error.code or error.status
     text = f"telegram {method} HTTP {error.status}: {error.description}"
     if code == 429:
-        raise RateLimited(error.retry_after or _THROTTLE_PAUSE, text)
+        wait = _THROTTLE_PAUSE if error.retry_after is None else error.retry_after
+        raise RateLimited(wait, text)
     if code in (403, 400):
         lowered = error.description.lower()
         why = next((why for needle, why in _UNREACHABLE if needle in lowered), None)
