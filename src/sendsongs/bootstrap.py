@@ -19,9 +19,11 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from sendsongs.channels.messenger.client import MessengerClient
+from sendsongs.channels.telegram.client import TelegramClient
+from sendsongs.channels.telegram.updates import HANDLED_UPDATES
 from sendsongs.config import Settings
 from sendsongs.crypto import TokenCipher
-from sendsongs.errors import ConfigError
+from sendsongs.errors import ConfigError, ServiceError
 from sendsongs.ports import (
     AccountLink,
     Catalog,
@@ -39,7 +41,7 @@ from sendsongs.sources.spotify.client import SpotifyClient
 from sendsongs.sources.spotify.history import SpotifyHistory
 from sendsongs.stores.sqlite import open_sqlite
 from sendsongs.web.app import create_app
-from sendsongs.web.context import BotContext, MessengerWebhook
+from sendsongs.web.context import BotContext, MessengerWebhook, TelegramWebhook
 from sendsongs.worker import Worker
 
 log = structlog.get_logger(__name__)
@@ -103,6 +105,12 @@ def build_channels(settings: Settings, http: httpx.AsyncClient) -> dict[str, Cha
             page_access_token=settings.secret("MESSENGER_PAGE_ACCESS_TOKEN"),
             app_secret=settings.secret("MESSENGER_APP_SECRET"),
         )
+    if "telegram" in settings.channels:
+        channels["telegram"] = TelegramClient(
+            http,
+            api_url=settings.telegram_api_url,
+            bot_token=settings.secret("TELEGRAM_BOT_TOKEN"),
+        )
     return channels
 
 
@@ -148,21 +156,55 @@ def build_context(runtime: Runtime, wake_worker: Callable[[], None]) -> BotConte
             verify_token=settings.secret("MESSENGER_VERIFY_TOKEN"),
             app_secret=settings.secret("MESSENGER_APP_SECRET"),
         )
-    return BotContext(service=runtime.service, messenger=messenger, wake_worker=wake_worker)
+    telegram = None
+    if "telegram" in settings.channels:
+        channel = runtime.service.ports.channels.get("telegram")
+        telegram = TelegramWebhook(
+            secret=settings.secret("TELEGRAM_WEBHOOK_SECRET"),
+            answer_press=channel.answer_callback_query
+            if isinstance(channel, TelegramClient)
+            else _no_answer,
+        )
+    return BotContext(
+        service=runtime.service, messenger=messenger, wake_worker=wake_worker, telegram=telegram
+    )
+
+
+async def register_webhooks(runtime: Runtime) -> None:
+    """Tell Telegram where to post updates (its webhook lives in the Bot API, not
+    in a dashboard). One log line either way; a failure leaves the bot running, as
+    Messenger keeps working and Telegram keeps the webhook it had."""
+    channel = runtime.service.ports.channels.get("telegram")
+    if not isinstance(channel, TelegramClient):
+        return
+    url = f"{runtime.settings.public_url}/telegram/webhook"
+    try:
+        await channel.set_webhook(
+            url, runtime.settings.secret("TELEGRAM_WEBHOOK_SECRET"), HANDLED_UPDATES
+        )
+    except ServiceError as error:
+        log.error("telegram_webhook_not_registered", url=url, error=str(error))
+        return
+    log.info("telegram_webhook_registered", url=url, updates=list(HANDLED_UPDATES))
 
 
 def build_app(
     runtime: Runtime, *, run_worker: bool = True, extra_routes: Sequence[BaseRoute] = ()
 ) -> Starlette:
     """The bot's ASGI app over a migrated store. With `run_worker`, its lifespan runs
-    the worker (inbox, checks, outbox) beside the routes and, on shutdown, lets the
-    work in hand finish before releasing the runtime."""
+    the worker (inbox, checks, outbox) beside the routes, registers the Telegram
+    webhook, and, on shutdown, lets the work in hand finish before releasing the
+    runtime."""
     worker = Worker(runtime.service) if run_worker else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         task = asyncio.create_task(worker.run()) if worker else None
+        # beside the start, not before it: an unreachable Bot API must not hold it up
+        registering = asyncio.create_task(register_webhooks(runtime)) if worker else None
         yield
+        if registering:
+            registering.cancel()
         if worker and task:
             worker.stop()
             try:
@@ -175,6 +217,10 @@ def build_app(
 
     context = build_context(runtime, worker.wake if worker else _no_worker)
     return create_app(context, lifespan=lifespan, extra_routes=extra_routes)
+
+
+async def _no_answer(query_id: str) -> None:
+    """A channel stand-in (tests, the demo) has no button spinner to stop."""
 
 
 def _no_worker() -> None:

@@ -118,7 +118,7 @@ async def test_long_text_is_split_and_quick_replies_go_last() -> None:
 
 
 def test_split_prefers_paragraphs_then_lines_then_words() -> None:
-    assert split_text("short") == ["short"]
+    assert split_text("short", MAX_TEXT) == ["short"]
     assert split_text("aaaa bbbb\n\ncccc", limit=10) == ["aaaa bbbb", "cccc"]
     assert split_text("aaaa\nbbbb cccc", limit=10) == ["aaaa\nbbbb", "cccc"]
     assert split_text("aaa bbb ccc ddd", limit=8) == ["aaa bbb", "ccc ddd"]

@@ -106,7 +106,8 @@ async def test_connected_result_names_the_person(world: World) -> None:
     link = world.chat.last(ALICE).text.split("\n")[1]
     url = await world.service.registration.start(parse_qs(urlparse(link).query)["t"][0])
     state, code = world.music.approve(url, owner=ALICE)
-    assert await world.service.registration.finish(state, code, None) == Connected("Alice")
+    result = await world.service.registration.finish(state, code, None)
+    assert result == Connected("Alice", "messenger")
 
 
 async def test_the_chat_link_expires_when_the_reply_says(world: World) -> None:

@@ -20,7 +20,7 @@ from sendsongs.domain.commands import (
     parse,
     shared_link,
 )
-from sendsongs.domain.models import IncomingMessage, MessageKind, Reply
+from sendsongs.domain.models import Address, IncomingMessage, MessageKind, Reply
 from sendsongs.ports import Ports
 from sendsongs.service.delivery import Delivery
 from sendsongs.service.registration import Registration
@@ -48,6 +48,13 @@ class Conversation:
         if not messages:
             return 0
         return await self._ports.stores.inbox.add_incoming(messages)
+
+    async def reachable_again(self, address: Address) -> int:
+        """The channel says the person can be written to again (they unblocked the
+        bot): what was held for them becomes deliverable; returns how many."""
+        released = await self._ports.stores.outbox.release_held(address)
+        log.info("address_reachable_again", address=str(address), released=released)
+        return released
 
     async def process_inbox(self, limit: int = 20) -> int:
         """Handle stored messages; each is finished even if handling fails, so one

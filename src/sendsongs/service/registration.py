@@ -38,6 +38,7 @@ CODE_VALID = timedelta(minutes=15)  # the page flow's one-time code
 @dataclass(frozen=True)
 class Connected:
     name: str
+    channel: str  # where the person asked for the link, e.g. "telegram"
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ class Registration:
         await self._delivery.send(link.address, reply, MessageKind.UPDATE)
         if not account.readable:
             return LoginFailed(replies.access_refused_page())
-        return Connected(link.name)
+        return Connected(link.name, link.address.channel)
 
     async def redeem_code(self, address: Address, command: RegisterWithCode) -> Reply:
         """`register code:"…" name:"…"`: the page flow's last step."""

@@ -11,7 +11,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
 
-from sendsongs.web import health, spotify_oauth, webhook
+from sendsongs.web import health, spotify_oauth, telegram_webhook, webhook
 from sendsongs.web.context import BotContext
 
 log = structlog.get_logger("sendsongs.http")
@@ -19,6 +19,7 @@ log = structlog.get_logger("sendsongs.http")
 ROUTES = [
     Route("/webhook", webhook.verify, methods=["GET"]),
     Route("/webhook", webhook.receive, methods=["POST"]),
+    Route("/telegram/webhook", telegram_webhook.receive, methods=["POST"]),
     Route("/spotify/login", spotify_oauth.login, methods=["GET"]),
     Route("/spotify/callback", spotify_oauth.callback, methods=["GET"]),
     Route("/healthz", health.healthz, methods=["GET"]),

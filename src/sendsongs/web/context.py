@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -17,10 +17,17 @@ class MessengerWebhook:
 
 
 @dataclass(frozen=True)
+class TelegramWebhook:
+    secret: str  # the secret_token given to setWebhook
+    answer_press: Callable[[str], Awaitable[None]]  # answerCallbackQuery for a query id
+
+
+@dataclass(frozen=True)
 class BotContext:
     service: Service
     messenger: MessengerWebhook | None  # None: the Messenger channel is not configured
     wake_worker: Callable[[], None]  # new inbox messages: don't wait for the next poll
+    telegram: TelegramWebhook | None = None  # None: the Telegram channel is not configured
 
 
 def bot(request: Request) -> BotContext:

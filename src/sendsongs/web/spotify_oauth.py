@@ -7,8 +7,11 @@ from starlette.responses import RedirectResponse, Response
 
 from sendsongs.service.registration import Connected, LoginFailed, SignupCode
 from sendsongs.signing import InvalidLink
-from sendsongs.web.context import bot
+from sendsongs.web.context import BotContext, bot
 from sendsongs.web.pages import page
+
+# How the pages name each channel a person may go back to.
+CHAT_APPS = {"messenger": "Messenger", "telegram": "Telegram"}
 
 
 async def login(request: Request) -> Response:
@@ -30,8 +33,16 @@ async def callback(request: Request) -> Response:
     )
     match result:
         case Connected():
-            return page(request, "connected.html", name=result.name)
+            chat = CHAT_APPS.get(result.channel, "the chat")
+            return page(request, "connected.html", name=result.name, chat=chat)
         case SignupCode():
-            return page(request, "code.html", command=result.command)
+            return page(request, "code.html", command=result.command, chats=_chats(bot(request)))
         case LoginFailed():
             return page(request, "problem.html", 400, reason=result.reason)
+
+
+def _chats(context: BotContext) -> str:
+    """Where the bot can be written to: "Messenger", "Telegram" or both."""
+    configured = (("Messenger", context.messenger), ("Telegram", context.telegram))
+    apps = [name for name, on in configured if on]
+    return " or ".join(apps) or "the chat"

@@ -19,6 +19,7 @@ from tenacity import (
 )
 
 from sendsongs.domain.models import MessageKind, QuickReply, Reply
+from sendsongs.domain.text import split_text
 from sendsongs.errors import (
     ChannelUnavailable,
     PartlyDelivered,
@@ -284,32 +285,3 @@ def _quick_replies(replies: tuple[QuickReply, ...]) -> list[dict[str, str]]:
         }
         for reply in replies[:MAX_QUICK_REPLIES]
     ]
-
-
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Cut text into pieces of at most `limit` characters, preferring to cut between
-    paragraphs, then lines, then words; a single overlong word is cut where it must."""
-    pieces: list[str] = []
-    rest = text.strip()
-    while len(rest) > limit:
-        window = rest[: limit + 1]  # a separator right at the limit is a clean cut
-        cut = _boundary(window, limit)
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        pieces.append(rest)
-    return [piece for piece in pieces if piece]
-
-
-def _boundary(window: str, limit: int) -> int:
-    # A boundary in the first half would leave a stub message; look for a weaker
-    # boundary later in the window before settling for it.
-    for separator in ("\n\n", "\n", " "):
-        at = window.rfind(separator, 0, limit + 1)
-        if at >= limit // 2:
-            return at
-    for separator in ("\n\n", "\n", " "):
-        at = window.rfind(separator, 0, limit + 1)
-        if at > 0:
-            return at
-    return limit

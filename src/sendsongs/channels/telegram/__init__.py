@@ -1,0 +1,1 @@
+"""The Telegram channel: Bot API client, webhook update parsing, slash commands."""

@@ -1,0 +1,173 @@
+"""Telegram webhook intake: the secret header check and update parsing (no I/O).
+
+Updates are read with python-telegram-bot's `Update.de_json`, so the field names,
+optional fields and nesting are the library's, which follows the Bot API
+(https://core.telegram.org/bots/api#update); only what Send Songs uses is kept.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from telegram import CallbackQuery, ChatMemberUpdated, Message, Update, User
+from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType
+
+from sendsongs.channels.telegram.slash import from_slash
+from sendsongs.domain.models import Address, IncomingMessage
+
+CHANNEL = "telegram"
+# The update types the bot handles; setWebhook's `allowed_updates`, so Telegram
+# does not post the others at all.
+HANDLED_UPDATES = ("message", "callback_query", "my_chat_member")
+_LINK_ENTITIES = (MessageEntityType.URL, MessageEntityType.TEXT_LINK)
+
+
+class MalformedUpdate(ValueError):
+    """The body is not JSON, or not an update Telegram would send."""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A message or a button press to store in the inbox. `callback_query_id` is
+    set for a press: Telegram's button spins until it is answered."""
+
+    message: IncomingMessage
+    callback_query_id: str | None = None
+
+
+@dataclass(frozen=True)
+class MemberChange:
+    """The person blocked (`kicked`) or unblocked (`member`) the bot."""
+
+    address: Address
+    blocked: bool
+
+
+Parsed = Incoming | MemberChange | None  # None: an update the bot has no use for
+
+
+def verify_secret(expected: str, header: str | None) -> bool:
+    """True when `X-Telegram-Bot-Api-Secret-Token` equals the `secret_token` given
+    to setWebhook (compared in constant time)."""
+    if not expected or header is None:
+        return False
+    return hmac.compare_digest(header.encode(), expected.encode())
+
+
+def parse_update(body: bytes, received_at: datetime) -> Parsed:
+    """What one update means for the bot.
+
+    Private-chat text messages and button presses become IncomingMessages with id
+    `telegram:<update_id>` (Telegram redelivers with the same id, so the inbox drops
+    repeats) and sender `telegram:<chat id>`. Other chats, other update types and
+    messages without text are None. MalformedUpdate if the body is not an update.
+    """
+    update = _update(body)
+    if update.message is not None:
+        return _from_message(update.update_id, update.message, received_at)
+    if update.callback_query is not None:
+        return _from_press(update.update_id, update.callback_query, received_at)
+    if update.my_chat_member is not None:
+        return _member_change(update.my_chat_member)
+    return None  # edited messages, channel posts, inline queries …: nothing to answer
+
+
+def _update(body: bytes) -> Update:
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise MalformedUpdate("body is not JSON") from exc
+    if not isinstance(data, dict):
+        raise MalformedUpdate("an update is a JSON object")
+    update_id = data.get("update_id")
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        raise MalformedUpdate("update_id is missing or not an integer")
+    # Only the handled types are read: a type this library does not know yet (the
+    # Bot API grows) or one we ignore can't make a good update unreadable.
+    handled = {key: data[key] for key in HANDLED_UPDATES if key in data}
+    try:
+        return Update.de_json({"update_id": update_id, **handled})
+    # de_json raises whatever a wrong shape leads it to (TypeError for a missing
+    # field, KeyError, AttributeError for a string where an object belongs)
+    except Exception as exc:
+        raise MalformedUpdate(f"not a Bot API update ({type(exc).__name__})") from exc
+
+
+def _from_message(update_id: int, message: Message, received_at: datetime) -> Incoming | None:
+    if message.chat.type != ChatType.PRIVATE or message.from_user is None:
+        return None  # the bot answers people one to one, not groups or channels
+    text = message.text or message.caption or ""
+    name = _name(message.from_user)
+    return Incoming(
+        IncomingMessage(
+            id=f"{CHANNEL}:{update_id}",
+            sender=Address(CHANNEL, str(message.chat.id)),
+            received_at=received_at,
+            text=from_slash(text, name) if message.text else text,
+            attachments=_links(message),
+            profile_name=name,
+        )
+    )
+
+
+def _from_press(update_id: int, query: CallbackQuery, received_at: datetime) -> Incoming | None:
+    chat = query.message.chat if query.message is not None else None
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        return None
+    # in a private chat the chat id is the user's id
+    chat_id = chat.id if chat is not None else query.from_user.id
+    return Incoming(
+        IncomingMessage(
+            id=f"{CHANNEL}:{update_id}",
+            sender=Address(CHANNEL, str(chat_id)),
+            received_at=received_at,
+            text=_button_text(query),
+            payload=query.data,
+            profile_name=_name(query.from_user),
+        ),
+        callback_query_id=query.id,
+    )
+
+
+def _member_change(change: ChatMemberUpdated) -> MemberChange | None:
+    if change.chat.type != ChatType.PRIVATE:
+        return None
+    status = change.new_chat_member.status
+    if status == ChatMemberStatus.BANNED:  # "kicked": the person blocked the bot
+        return MemberChange(Address(CHANNEL, str(change.chat.id)), blocked=True)
+    if status == ChatMemberStatus.MEMBER:
+        return MemberChange(Address(CHANNEL, str(change.chat.id)), blocked=False)
+    return None
+
+
+def _name(user: User) -> str | None:
+    name = " ".join(user.full_name.split())  # first_name + last_name
+    return name or None
+
+
+def _button_text(query: CallbackQuery) -> str:
+    """The label of the pressed button, so a button we no longer know is read by
+    what the person saw on it."""
+    message = query.message
+    markup = getattr(message, "reply_markup", None)
+    for row in getattr(markup, "inline_keyboard", ()):
+        for button in row:
+            if button.callback_data == query.data:
+                return str(button.text)
+    return ""
+
+
+def _links(message: Message) -> tuple[str, ...]:
+    """Links in the text, including those hidden behind words (text_link)."""
+    found: list[str] = []
+    entities = message.parse_entities(list(_LINK_ENTITIES)) or message.parse_caption_entities(
+        list(_LINK_ENTITIES)
+    )
+    for entity, shown in entities.items():
+        url = entity.url if entity.type == MessageEntityType.TEXT_LINK else shown
+        if url and url not in found:
+            found.append(url)
+    return tuple(found)

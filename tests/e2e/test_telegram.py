@@ -1,0 +1,174 @@
+"""Telegram beside Messenger, through `sendsongs serve` and `sendsongs sandbox` over
+HTTP: the webhook registered at start, a cross-channel share both ways, a
+Telegram-only bot, a blocked bot, and Telegram's 429."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.harness import Bot, Sandbox, consent, link_in, start_bot, wait_until
+from tests.e2e.test_journey import ALICE, TRACK, people, register_in_chat
+
+TG_TOKEN = "123456:sandbox-telegram-token"
+TG_SECRET = "e2e-telegram-secret"
+BOB = 7001  # Bob's Telegram user id, and so his private chat's id
+SEND = "/bot123456:sandbox-telegram-token/sendMessage"
+
+
+def telegram_env(env: dict[str, str], sandbox_port: int) -> dict[str, str]:
+    return {
+        **env,
+        "TELEGRAM_BOT_TOKEN": TG_TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": TG_SECRET,
+        "TELEGRAM_API_URL": f"http://127.0.0.1:{sandbox_port}",
+    }
+
+
+@pytest.fixture
+def tg_bot(
+    ports: tuple[int, int], env: dict[str, str], sandbox: Sandbox, tmp_path: Path
+) -> Iterator[Bot]:
+    running = start_bot(ports[0], telegram_env(env, ports[1]), tmp_path / "bot.log")
+    wait_until(lambda: webhook(sandbox)["url"], timeout=10)
+    yield running
+    running.process.stop()
+
+
+def webhook(sandbox: Sandbox) -> dict[str, Any]:
+    return dict(sandbox.http.get("/_sandbox/telegram/webhook").json())
+
+
+def tg_texts(sandbox: Sandbox, user_id: int = BOB) -> list[str]:
+    answer = sandbox.http.get("/_sandbox/telegram/messages", params={"user_id": user_id})
+    answer.raise_for_status()
+    return [m["text"] for m in answer.json()["messages"]]
+
+
+def tg_wait(sandbox: Sandbox, needle: str, user_id: int = BOB, timeout: float = 10) -> str:
+    found = wait_until(
+        lambda: next((t for t in tg_texts(sandbox, user_id) if needle in t), None), timeout
+    )
+    return str(found)
+
+
+def tg_say(sandbox: Sandbox, text: str, user_id: int = BOB) -> Any:
+    answer = sandbox.post("/_sandbox/telegram/say", user_id=user_id, text=text)
+    assert answer["delivered"], answer
+    return answer
+
+
+def bob_registers_on_telegram(bot: Bot, sandbox: Sandbox) -> None:
+    sandbox.post("/_sandbox/telegram/users", id=BOB, first_name="Bob", last_name="Jones")
+    sandbox.post("/_sandbox/spotify/users", id="bob.spotify", display_name="Bob")
+    tg_say(sandbox, "/start")
+    assert "Send Songs tells you" in tg_wait(sandbox, "Send Songs tells you")
+    tg_say(sandbox, "/register")
+    text = tg_wait(sandbox, "/spotify/login?t=")
+    assert "Connect your Spotify as Bob Jones" in text  # first_name + last_name
+    login = bot.http.get(link_in(text))
+    callback = consent(sandbox, login.headers["location"], "bob.spotify")
+    page = bot.http.get(callback)
+    assert page.status_code == 200 and "go back to Telegram" in page.text
+    tg_wait(sandbox, "You're connected, Bob Jones!")
+
+
+def test_serve_registers_its_webhook_with_only_the_handled_updates(
+    tg_bot: Bot, sandbox: Sandbox
+) -> None:
+    registered = webhook(sandbox)
+    assert registered["url"] == f"{tg_bot.url}/telegram/webhook"
+    assert registered["secret_token"] == TG_SECRET
+    assert sorted(registered["allowed_updates"]) == ["callback_query", "message", "my_chat_member"]
+    assert wait_until(lambda: "telegram_webhook_registered" in tg_bot.process.output())
+
+
+def test_alice_on_messenger_and_bob_on_telegram_share_both_ways(
+    tg_bot: Bot, sandbox: Sandbox
+) -> None:
+    people(sandbox)
+    register_in_chat(tg_bot, sandbox)
+    bob_registers_on_telegram(tg_bot, sandbox)
+    sandbox.say(
+        ALICE, f'send_song name:"bob jones" pre:"You need this" post:"Told you!" '
+        f"https://open.spotify.com/track/{TRACK}",
+    )  # fmt: skip
+    song = tg_wait(sandbox, "Alice Liddell:")
+    assert song == f"Alice Liddell: You need this https://open.spotify.com/track/{TRACK}"
+    sandbox.wait_for_message(ALICE, "Sent ")
+    sandbox.post("/_sandbox/spotify/play", user="bob.spotify", track_id=TRACK)
+    sandbox.wait_for_message(ALICE, "Bob Jones listened to")
+    note = tg_wait(sandbox, 'Alice Liddell says "Told you!" about')
+    assert note.startswith('Alice Liddell says "Told you!" about ')
+    # and back: Bob, in Telegram's slash form, to Alice on Messenger
+    tg_say(sandbox, f'/send_song name:"Alice Liddell" spotify:track:{TRACK}')
+    assert sandbox.wait_for_message(ALICE, "Bob Jones:").endswith(TRACK)
+    tg_wait(sandbox, "Sent ")
+    sandbox.post("/_sandbox/spotify/play", user="alice.spotify", track_id=TRACK)
+    tg_wait(sandbox, "Alice Liddell listened to")
+    assert not any("Messenger" in text for text in tg_texts(sandbox))
+
+
+def test_a_telegram_only_bot_serves_without_any_messenger_setting(
+    ports: tuple[int, int], env: dict[str, str], sandbox: Sandbox, tmp_path: Path
+) -> None:
+    alone = {k: v for k, v in telegram_env(env, ports[1]).items() if not k.startswith("MESSENGER")}
+    bot = start_bot(ports[0], alone, tmp_path / "alone.log")
+    try:
+        assert bot.http.get("/healthz").status_code == 200, bot.process.output()
+        wait_until(lambda: webhook(sandbox)["url"])
+        sandbox.post("/_sandbox/telegram/users", id=BOB, first_name="Bob")
+        tg_say(sandbox, "/help")
+        tg_wait(sandbox, "Send Songs tells you")
+        assert bot.http.post("/webhook", content=b"{}").status_code == 404  # no Messenger
+    finally:
+        bot.process.stop()
+
+
+def test_a_bot_that_cannot_register_its_webhook_says_so_and_keeps_serving(
+    ports: tuple[int, int], env: dict[str, str], sandbox: Sandbox, tmp_path: Path
+) -> None:
+    sandbox.post("/_sandbox/faults", path_prefix="/bot", status=401, count=None)
+    bot = start_bot(ports[0], telegram_env(env, ports[1]), tmp_path / "refused.log")
+    try:
+        wait_until(lambda: "telegram_webhook_not_registered" in bot.process.output())
+        assert bot.http.get("/healthz").status_code == 200
+        people(sandbox)
+        sandbox.say(ALICE, "help")
+        sandbox.wait_for_message(ALICE, "Send Songs tells you")  # Messenger still works
+    finally:
+        bot.process.stop()
+
+
+def test_a_blocked_bot_holds_the_song_tells_the_sender_and_delivers_on_unblock(
+    tg_bot: Bot, sandbox: Sandbox
+) -> None:
+    people(sandbox)
+    register_in_chat(tg_bot, sandbox)
+    bob_registers_on_telegram(tg_bot, sandbox)
+    blocked = sandbox.post(f"/_sandbox/telegram/users/{BOB}/block", blocked=True)
+    assert blocked["delivered"]
+    sandbox.say(ALICE, f'send_song name:"Bob Jones" spotify:track:{TRACK}')
+    waiting = sandbox.wait_for_message(ALICE, "couldn't deliver it yet")
+    assert "blocked Send Songs on Telegram" in waiting
+    assert not any("Alice Liddell:" in text for text in tg_texts(sandbox))
+    sandbox.post(f"/_sandbox/telegram/users/{BOB}/block", blocked=False)
+    tg_wait(sandbox, "Alice Liddell:")  # released by the unblock itself, no message needed
+
+
+def test_telegram_429_is_waited_out_and_the_song_still_arrives(
+    tg_bot: Bot, sandbox: Sandbox
+) -> None:
+    people(sandbox)
+    register_in_chat(tg_bot, sandbox)
+    bob_registers_on_telegram(tg_bot, sandbox)
+    sandbox.post("/_sandbox/faults", path_prefix=SEND, chat_id=str(BOB), status=429,
+                 retry_after=6, count=1)  # fmt: skip
+    sandbox.say(ALICE, f'send_song name:"Bob Jones" spotify:track:{TRACK}')
+    sandbox.wait_for_message(ALICE, "to Bob Jones")
+    tg_wait(sandbox, "Alice Liddell:", timeout=15)
+    assert sandbox.calls(f"POST {SEND.replace(TG_TOKEN, '{token}')}") >= 2
+    assert "message_queued" in tg_bot.process.output()
