@@ -326,8 +326,7 @@ class MemoryStore:
     async def create_group(self, group: Group) -> bool:
         key = group.name.casefold()
         taken = any(
-            g.owner_id == group.owner_id and g.name.casefold() == key
-            for g in self.groups.values()
+            g.owner_id == group.owner_id and g.name.casefold() == key for g in self.groups.values()
         )
         if taken or group.id in self.groups:
             return False
