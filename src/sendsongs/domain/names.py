@@ -33,6 +33,8 @@ def closeness(typed: str, name: str) -> int | None:
     prefix = len(typed_key) >= 3 and " " not in typed_key and name_key.startswith(typed_key)
     if typed_key in words or prefix:
         return 1
+    if len(typed_key) < 3:
+        return None  # too short to guess a typo from
     candidates = [name_key, *(w for w in words if len(w) >= 3)]
     if any(SequenceMatcher(None, typed_key, c).ratio() >= TYPO_RATIO for c in candidates):
         return 2
