@@ -87,7 +87,7 @@ async def test_refusals_say_what_to_do(band: World) -> None:
 async def test_add_offers_close_names_as_buttons(band: World) -> None:
     await band.say(ALICE, 'add_to_group group:"Band" name:"Eve"')
     question = band.chat.last(ALICE)
-    assert 'I don\'t know anyone called "Eve". Did you mean Eve Moss?' == question.text
+    assert question.text == 'I don\'t know anyone called "Eve". Did you mean Eve Moss?'
     [button] = question.quick_replies
     assert button.payload.startswith("c:") and len(button.payload) <= 64
     await band.say(ALICE, button.title, payload=button.payload)
