@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -38,13 +39,19 @@ def share_line(share: Share, recipient: str, now: datetime) -> str:
 
 
 def group_line(shares: Sequence[Share], now: datetime) -> str:
+    """A group send as "2 of 3 listened", with how many are pending or cancelled."""
     first = shares[0]
-    counted = [s for s in shares if s.status is not ShareStatus.CANCELLED]
-    heard = sum(s.status is ShareStatus.LISTENED for s in counted)
-    waiting = sum(s.status is ShareStatus.PENDING for s in counted)
-    state = f"{heard} of {len(counted)} listened" if counted else "cancelled"
-    if waiting and counted:
-        state += f", {waiting} pending"
+    count = Counter(s.status for s in shares)
+    if count[ShareStatus.CANCELLED] == len(shares):
+        state = "cancelled"
+    else:
+        state = f"{count[ShareStatus.LISTENED]} of {len(shares)} listened"
+        for status, word in (
+            (ShareStatus.PENDING, "pending"),
+            (ShareStatus.CANCELLED, "cancelled"),
+        ):
+            if count[status]:
+                state += f", {count[status]} {word}"
     return f"• {first.track.title} → {first.group_name}, {ago(first.shared_at, now)}: {state}"
 
 
