@@ -202,3 +202,41 @@ async def test_a_group_may_mix_channels(band: World) -> None:
     assert telegram.texts("777")[-1].startswith("Alice Liddell added you to their group Band")
     await band.say(ALICE, f'send_song group:"Band" {LINK}')
     assert telegram.texts("777")[-1] == f"Alice Liddell: {LINK}"
+
+
+async def test_two_friends_groups_of_one_name_are_told_apart(band: World) -> None:
+    band.clock.advance(60)  # Carol's Band is the newer one
+    await band.say(CAROL, 'create_group name:"Band"')
+    await band.say(CAROL, 'add_to_group group:"Band" name:"Bob Jones"')
+    await band.say(CAROL, 'add_to_group group:"Band" name:"Eve Moss"')
+    await band.say(BOB, f'send_song group:"band" {LINK}')
+    question = band.chat.last(BOB)
+    assert question.text == (
+        "You're in several groups called band (Alice Liddell's, Carol Chu's). Which one?"
+    )
+    assert [b.title for b in question.quick_replies] == ["Alice Liddell's", "Carol Chu's"]
+    await band.say(BOB, "Carol Chu's", payload=question.quick_replies[1].payload)
+    assert band.chat.last(BOB).text.startswith(
+        "Sent Happy Now by Zedd, Elley Duhé to Band: Carol Chu, Eve Moss."
+    )
+    assert band.chat.last(EVE).text == f"Bob Jones: {LINK}"
+
+
+async def test_a_picked_group_left_meanwhile_is_refused(band: World) -> None:
+    band.clock.advance(60)
+    await band.say(CAROL, 'create_group name:"Band"')
+    await band.say(CAROL, 'add_to_group group:"Band" name:"Bob Jones"')
+    await band.say(BOB, f'send_song group:"Band" {LINK}')
+    button = band.chat.last(BOB).quick_replies[1]
+    await band.say(BOB, 'leave_group group:"Band"')  # leaves both
+    await band.say(BOB, button.title, payload=button.payload)
+    assert band.chat.last(BOB).text.startswith("You're not in a group called Band.")
+
+
+async def test_help_names_the_group_commands(band: World) -> None:
+    await band.say(ALICE, "help")
+    text = band.chat.last(ALICE).text
+    for word in ("create_group", "add_to_group", "send_song group:", "remove_from_group"):
+        assert word in text
+    for word in ("leave_group", "delete_group", "groups", "status", "cancel"):
+        assert word in text
