@@ -13,6 +13,7 @@ from sendsongs.domain.models import (
     Connection,
     ConnectionStatus,
     Grant,
+    Group,
     IncomingMessage,
     Outgoing,
     PendingLink,
@@ -21,6 +22,7 @@ from sendsongs.domain.models import (
     Share,
     ShareStatus,
 )
+from sendsongs.domain.names import closest
 from sendsongs.errors import StoreError
 from sendsongs.ports import LinkedAccount, Stores
 
@@ -55,6 +57,7 @@ def _utc_share(share: Share) -> Share:
         shared_at=_utc(share.shared_at),
         next_check_at=_utc(share.next_check_at),
         settled_at=_utc(share.settled_at) if share.settled_at else None,
+        delivered_at=_utc(share.delivered_at) if share.delivered_at else None,
     )
 
 
@@ -89,12 +92,14 @@ class MemoryStore:
         self.shares: dict[str, Share] = {}
         self.checks: dict[str, _Check] = {}
         self.outbox: dict[str, tuple[Outgoing, _Leased]] = {}
+        self.groups: dict[str, Group] = {}
         self.closed = False
 
     def roles(self) -> Stores:
         return Stores(
             people=self,
             shares=self,
+            groups=self,
             inbox=self,
             outbox=self,
             secrets=self,
@@ -180,6 +185,10 @@ class MemoryStore:
         key = name.casefold()
         found = [p for p in self.people.values() if p.name.casefold() == key]
         return sorted(found, key=lambda p: (p.registered_at, p.id))
+
+    async def find_similar(self, name: str, limit: int) -> list[Person]:
+        people = sorted(self.people.values(), key=lambda p: (p.registered_at, p.id))
+        return closest(name, ((p.name, p) for p in people), limit)
 
     async def save_connection(self, connection: Connection) -> None:
         taken = await self.connection_of_account(connection.source, connection.account or "")
@@ -294,6 +303,62 @@ class MemoryStore:
     async def shares_sent_by(self, sender_id: str, limit: int) -> list[Share]:
         found = [s for s in self.shares.values() if s.sender_id == sender_id]
         return sorted(found, key=lambda s: (s.shared_at, s.id), reverse=True)[:limit]
+
+    async def shares_of_send(self, group_send: str) -> list[Share]:
+        found = [s for s in self.shares.values() if s.group_send == group_send]
+        return sorted(found, key=lambda s: (s.shared_at, s.id))
+
+    async def mark_delivered(self, share_id: str, at: datetime) -> None:
+        at = _utc(at)
+        share = self.shares.get(share_id)
+        if share is not None and share.delivered_at is None:
+            self.shares[share_id] = replace(share, delivered_at=at)
+
+    async def cancel_share(self, share_id: str, at: datetime) -> bool:
+        at = _utc(at)
+        share = self.shares.get(share_id)
+        if share is None or share.status is not ShareStatus.PENDING:
+            return False
+        self.shares[share_id] = replace(share, status=ShareStatus.CANCELLED, settled_at=at)
+        return True
+
+    # -- groups --
+    async def create_group(self, group: Group) -> bool:
+        key = group.name.casefold()
+        taken = any(
+            g.owner_id == group.owner_id and g.name.casefold() == key for g in self.groups.values()
+        )
+        if taken or group.id in self.groups:
+            return False
+        self.groups[group.id] = replace(
+            group, created_at=_utc(group.created_at), members=tuple(dict.fromkeys(group.members))
+        )
+        return True
+
+    async def get_group(self, group_id: str) -> Group | None:
+        return self.groups.get(group_id)
+
+    async def groups_of(self, person_id: str) -> list[Group]:
+        mine = [g for g in self.groups.values() if g.includes(person_id)]
+        return sorted(mine, key=lambda g: (g.name.casefold(), g.created_at, g.id))
+
+    async def add_member(self, group_id: str, person_id: str) -> bool:
+        group = self.groups.get(group_id)
+        if group is None or person_id in group.members:
+            return False
+        self.groups[group_id] = replace(group, members=(*group.members, person_id))
+        return True
+
+    async def remove_member(self, group_id: str, person_id: str) -> bool:
+        group = self.groups.get(group_id)
+        if group is None or person_id not in group.members:
+            return False
+        kept = tuple(m for m in group.members if m != person_id)
+        self.groups[group_id] = replace(group, members=kept)
+        return True
+
+    async def delete_group(self, group_id: str) -> None:
+        self.groups.pop(group_id, None)
 
     async def claim_due_checks(
         self, now: datetime, lease_until: datetime, limit: int

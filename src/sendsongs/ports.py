@@ -1,6 +1,6 @@
 """The Protocols the service needs from the outside world.
 
-    store roles   People · Shares · Inbox · Outbox · Secrets · Pauses (+ StoreAdmin)
+    store roles   People · Shares · Groups · Inbox · Outbox · Secrets · Pauses (+ StoreAdmin)
     chat          ChatChannel, one per channel, routed by an address's channel name
     music         Catalog (track look-up) · PlayHistory and AccountLink, one per source
     time          Clock
@@ -23,6 +23,7 @@ from sendsongs.domain.models import (
     Connection,
     ConnectionStatus,
     Grant,
+    Group,
     IncomingMessage,
     MessageKind,
     Outgoing,
@@ -161,6 +162,13 @@ class People(Protocol):
         """People whose name equals `name` ignoring case, oldest registration first."""
         ...
 
+    async def find_similar(self, name: str, limit: int) -> list[Person]:
+        """People whose name is close to `name` (domain.names.closeness: the same
+        but for accents, a first name or surname alone, a small typo), closest
+        first, then oldest registration first; at most `limit`. May read every
+        name: meant for the rare miss, not for every message."""
+        ...
+
     async def save_connection(self, connection: Connection) -> None:
         """Insert or replace the person's connection (a person has exactly one).
         StoreError if the account is connected to someone else."""
@@ -207,6 +215,19 @@ class Shares(Protocol):
         """The sender's shares, newest first."""
         ...
 
+    async def shares_of_send(self, group_send: str) -> list[Share]:
+        """Every share one group send created (one per member), oldest first."""
+        ...
+
+    async def mark_delivered(self, share_id: str, at: datetime) -> None:
+        """Record that the song reached the recipient (the first time counts)."""
+        ...
+
+    async def cancel_share(self, share_id: str, at: datetime) -> bool:
+        """Stop tracking a pending share (status cancelled, settled at `at`); False,
+        and nothing changed, if it is not pending."""
+        ...
+
     async def claim_due_checks(
         self, now: datetime, lease_until: datetime, limit: int
     ) -> list[RecipientCheck]:
@@ -231,6 +252,34 @@ class Shares(Protocol):
 
     async def next_check_at(self, recipient_id: str) -> datetime | None:
         """When the recipient's next check is due (None: no check scheduled)."""
+        ...
+
+
+class Groups(Protocol):
+    """Groups of people, each owned by the person who made it; names are unique per
+    owner, ignoring case."""
+
+    async def create_group(self, group: Group) -> bool:
+        """Save a new group with its members; False, and nothing saved, if the owner
+        already has a group by that name (ignoring case) or the id is taken."""
+        ...
+
+    async def get_group(self, group_id: str) -> Group | None: ...
+
+    async def groups_of(self, person_id: str) -> list[Group]:
+        """The groups the person owns or belongs to, by name ignoring case."""
+        ...
+
+    async def add_member(self, group_id: str, person_id: str) -> bool:
+        """False if they were a member already (or the group is gone)."""
+        ...
+
+    async def remove_member(self, group_id: str, person_id: str) -> bool:
+        """False if they were not a member."""
+        ...
+
+    async def delete_group(self, group_id: str) -> None:
+        """Remove the group and its memberships (nothing, if it is gone)."""
         ...
 
 
@@ -346,6 +395,7 @@ class Stores:
 
     people: People
     shares: Shares
+    groups: Groups
     inbox: Inbox
     outbox: Outbox
     secrets: Secrets

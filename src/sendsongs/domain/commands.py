@@ -4,16 +4,22 @@
     register [name:"Bob Jones"]
     register code:"<code>" name:"Bob Jones"
     send_song name:"Bob Jones" [pre:"..."] [post:"..."] <spotify track link>
+    send_song group:"Band" [pre:"..."] [post:"..."] <spotify track link>
     send <spotify track link> to Bob Jones
+    create_group name:"Band" · add_to_group group:"Band" name:"Bob Jones"
+    remove_from_group group:"Band" name:"Bob Jones" · leave_group group:"Band"
+    delete_group group:"Band" · groups · status · cancel
 
-Fields come in any order and as `key:"quoted value"` or `key:word`; phones'
-curly quotes count as straight ones. `send` is short for `send_song`.
+Fields come in any order and as `key:"quoted value"` (a space after the colon is
+fine) or `key:word`; phones' curly quotes count as straight ones. `send` is short
+for `send_song`. A slightly misspelt command word gets "did you mean …".
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from difflib import get_close_matches
 
 from sendsongs.domain.links import find_short_link, find_track_id, mentions_spotify, track_url
 
@@ -39,15 +45,73 @@ class RegisterWithCode:
 
 @dataclass(frozen=True)
 class SendSong:
-    name: str
+    name: str  # empty when sent to a group
     track_id: str  # empty while only a short link is known
     pre: str | None = None
     post: str | None = None
     recipient_id: str | None = None  # set when the sender picked among namesakes
     short_link: tuple[str, str] | None = None  # (host, code), resolved by the service
+    group: str | None = None  # the group's name, for `send_song group:"…"`
+    group_id: str | None = None  # set when the sender picked among groups
 
 
-Command = Help | Register | RegisterWithCode | SendSong
+@dataclass(frozen=True)
+class CreateGroup:
+    name: str
+
+
+@dataclass(frozen=True)
+class AddToGroup:
+    group: str
+    name: str
+    person_id: str | None = None  # set when the owner picked among close names
+
+
+@dataclass(frozen=True)
+class RemoveFromGroup:
+    group: str
+    name: str
+
+
+@dataclass(frozen=True)
+class LeaveGroup:
+    group: str
+
+
+@dataclass(frozen=True)
+class DeleteGroup:
+    group: str
+
+
+@dataclass(frozen=True)
+class ListGroups:
+    pass
+
+
+@dataclass(frozen=True)
+class Status:
+    pass
+
+
+@dataclass(frozen=True)
+class Cancel:
+    send_key: str | None = None  # set when the sender picked a share; None: the latest
+
+
+Command = (
+    Help
+    | Register
+    | RegisterWithCode
+    | SendSong
+    | CreateGroup
+    | AddToGroup
+    | RemoveFromGroup
+    | LeaveGroup
+    | DeleteGroup
+    | ListGroups
+    | Status
+    | Cancel
+)
 
 
 class CommandError(ValueError):
@@ -55,13 +119,34 @@ class CommandError(ValueError):
 
 
 _QUOTES = str.maketrans(dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\uff02", '"'))
-_FIELD = re.compile(r'(?P<key>[A-Za-z_]+):(?:"(?P<quoted>.*?)"(?=\s|$)|(?P<bare>[^\s"]+))', re.S)
+# a space may follow the colon before a quoted value: name: "Bob Jones"
+_FIELD = re.compile(
+    r'(?P<key>[A-Za-z_]+):(?:[ \t]*"(?P<quoted>.*?)"(?=\s|$)|(?P<bare>[^\s"]+))', re.S
+)
 _WORDS = {
     "help": "help", "?": "help", "hi": "help", "hello": "help", "start": "help",
     "get started": "help", "register": "register", "connect": "register",
     "send_song": "send_song", "send": "send_song", "share": "send_song",
+    "create_group": "create_group", "add_to_group": "add_to_group",
+    "remove_from_group": "remove_from_group", "leave_group": "leave_group",
+    "delete_group": "delete_group", "groups": "groups", "status": "status",
+    "cancel": "cancel",
 }  # fmt: skip
-_FIELDS = {"register": {"name", "code"}, "send_song": {"name", "pre", "post"}}
+_FIELDS = {
+    "register": {"name", "code"},
+    "send_song": {"name", "group", "pre", "post"},
+    "create_group": {"name"},
+    "add_to_group": {"group", "name"},
+    "remove_from_group": {"group", "name"},
+    "leave_group": {"group"},
+    "delete_group": {"group"},
+    "groups": set(),
+    "status": set(),
+    "cancel": set(),
+}
+_BARE: dict[str, Command] = {"help": Help(), "groups": ListGroups(), "status": Status(),
+                             "cancel": Cancel()}  # fmt: skip
+_SUGGESTIBLE = sorted(word for word in _WORDS if len(word) >= 4 and " " not in word)
 _LINK_SCHEMES = {"http", "https", "spotify"}
 _TO = re.compile(r"(?:^|\s)to\s+(?P<name>[^\s:/][^:/]*?)\s*$", re.IGNORECASE)
 
@@ -72,13 +157,42 @@ def parse(text: str) -> Command:
     word, _, rest = text.partition(" ")
     verb = _WORDS.get(text.lower()) or _WORDS.get(word.lower())
     if verb is None:
-        raise CommandError(_unknown(text, word))
-    if verb == "help":
-        return Help()
+        raise CommandError(_unknown(text, word, rest))
+    if verb in _BARE:
+        return _BARE[verb]
     fields, leftover = _fields(rest, verb)
     if verb == "register":
         return _register(fields)
-    return _send_song(fields, leftover)
+    if verb == "send_song":
+        return _send_song(fields, leftover)
+    return _group_command(verb, fields)
+
+
+def _group_command(verb: str, fields: dict[str, str]) -> Command:
+    if verb == "create_group":
+        return CreateGroup(_required(fields, "name", verb))
+    group = _required(fields, "group", verb)
+    if verb == "add_to_group":
+        return AddToGroup(group, _required(fields, "name", verb))
+    if verb == "remove_from_group":
+        return RemoveFromGroup(group, _required(fields, "name", verb))
+    if verb == "leave_group":
+        return LeaveGroup(group)
+    return DeleteGroup(group)
+
+
+def _required(fields: dict[str, str], key: str, verb: str) -> str:
+    value = _name(fields.get(key))
+    if value is None:
+        example = {
+            "create_group": 'create_group name:"Band"',
+            "add_to_group": 'add_to_group group:"Band" name:"Bob Jones"',
+            "remove_from_group": 'remove_from_group group:"Band" name:"Bob Jones"',
+            "leave_group": 'leave_group group:"Band"',
+            "delete_group": 'delete_group group:"Band"',
+        }[verb]
+        raise CommandError(f"{verb} needs {key}: — e.g. {example}")
+    return value
 
 
 def _fields(rest: str, verb: str) -> tuple[dict[str, str], str]:
@@ -119,7 +233,12 @@ def _register(fields: dict[str, str]) -> Register | RegisterWithCode:
 
 def _send_song(fields: dict[str, str], leftover: str) -> SendSong:
     typed = fields.get("name")
+    group = _name(fields.get("group"))
+    if group is not None and typed is not None:
+        raise CommandError("Give either name: or group:, not both — send two messages instead.")
     name = _name(typed if typed is not None else _addressee(leftover))
+    if group is not None:
+        name = ""
     track_id = find_track_id(leftover)
     short_link = None if track_id is not None else find_short_link(leftover)
     if track_id is None and short_link is None:
@@ -138,7 +257,14 @@ def _send_song(fields: dict[str, str], leftover: str) -> SendSong:
             'send_song name:"Bob Jones" https://open.spotify.com/track/…'
         )
     pre, post = _note(fields, "pre"), _note(fields, "post")
-    return SendSong(name=name, track_id=track_id or "", pre=pre, post=post, short_link=short_link)
+    return SendSong(
+        name=name,
+        track_id=track_id or "",
+        pre=pre,
+        post=post,
+        short_link=short_link,
+        group=group,
+    )
 
 
 def shared_link(text: str) -> str | None:
@@ -174,7 +300,11 @@ def _note(fields: dict[str, str], key: str) -> str | None:
     return value
 
 
-def _unknown(text: str, word: str) -> str:
+def _unknown(text: str, word: str, rest: str) -> str:
+    guess = get_close_matches(word.lower(), _SUGGESTIBLE, n=1, cutoff=0.75)
+    if guess:  # a slip of the fingers: offer the same message with the word fixed
+        fixed = f"{guess[0]} {rest}".strip()
+        return f"Did you mean {guess[0]}? Send: {fixed}"
     link = shared_link(text)
     if link is not None:  # a bare link, as Spotify's Share button pastes it
         return f'Who should get it? Send: send_song name:"Friend\'s Name" {link}'

@@ -35,6 +35,12 @@ def normalize(text: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", plain.casefold()).split())
 
 
+def is_same_track(one: Track, other: Track) -> bool:
+    """Two tracks are one song: the same Spotify track, or the same ISRC (the same
+    recording on another release)."""
+    return one.uri == other.uri or (one.isrc is not None and one.isrc == other.isrc)
+
+
 def is_same_recording(track: Track, play: Play) -> bool:
     """The play is of the shared recording: same Spotify track; or same ISRC with
     lengths that agree; or, for sources that know only names (scrobbles), the same

@@ -115,6 +115,7 @@ class ShareStatus(StrEnum):
     PENDING = "pending"
     LISTENED = "listened"
     EXPIRED = "expired"
+    CANCELLED = "cancelled"  # the sender stopped tracking it
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,29 @@ class Share:
     post: str | None = None
     status: ShareStatus = ShareStatus.PENDING
     settled_at: datetime | None = None
+    group_send: str | None = None  # the message that sent it to a group: one per member
+    group_name: str | None = None  # the group's name when it was sent
+    delivered_at: datetime | None = None  # None: held, or delivered through the outbox
+
+    @property
+    def send_key(self) -> str:
+        """What the sender sent in one go: the group send, or this share alone."""
+        return self.group_send or self.id
+
+
+@dataclass(frozen=True)
+class Group:
+    """People one person shares with at once. The owner manages it; members (person
+    ids, in the order they were added) and the owner may send to it."""
+
+    id: str
+    owner_id: str
+    name: str
+    created_at: datetime
+    members: tuple[str, ...] = ()
+
+    def includes(self, person_id: str) -> bool:
+        return person_id == self.owner_id or person_id in self.members
 
 
 @dataclass(frozen=True)

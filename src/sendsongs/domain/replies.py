@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sendsongs.domain.models import Person, QuickReply, Reply, Track
@@ -19,6 +20,12 @@ def help_text() -> Reply:
         '• send_song name:"Bob Jones" pre:"You need this" post:"Told you!" '
         f"{EXAMPLE_LINK} — send a song; pre: goes with it, post: after they listened\n"
         f"• send {EXAMPLE_LINK} to Bob Jones — the same, without notes\n"
+        '• create_group name:"Band", then add_to_group group:"Band" name:"Bob Jones" — '
+        'a group; send_song group:"Band" … sends to all of it\n'
+        '• remove_from_group group:"…" name:"…" · leave_group group:"…" · '
+        'delete_group group:"…" · groups — manage and list your groups\n'
+        "• status — your recent shares, and songs sent to you not played yet\n"
+        "• cancel — stop tracking your latest pending share\n"
         "• help — this list\n\n"
         "Plays in a Spotify Private Session never reach your history, so they can't count."
     )
@@ -64,14 +71,62 @@ def nobody_called(name: str) -> Reply:
     )
 
 
-def which_one(name: str, people: Sequence[Person], payloads: Sequence[str]) -> Reply:
-    lines = [f"{i}. {p.name}, joined {p.registered_at:%d %b %Y}" for i, p in enumerate(people, 1)]
-    buttons = tuple(
-        QuickReply(title=f"{i}. {p.name}"[:20], payload=payload)
-        for i, (p, payload) in enumerate(zip(people, payloads, strict=True), 1)
-    )
+@dataclass(frozen=True)
+class Namesake:
+    """What tells one of several people with the same name apart."""
+
+    person: Person
+    channel: str | None  # where they are reached, e.g. "telegram"
+    songs_from_you: int
+
+
+def which_one(name: str, people: Sequence[Namesake], payloads: Sequence[str]) -> Reply:
+    lines, buttons = [], []
+    for i, (one, payload) in enumerate(zip(people, payloads, strict=True), 1):
+        joined = f"joined {one.person.registered_at:%-d %b %Y}"
+        where = f"on {one.channel.capitalize()}, " if one.channel else ""
+        sent = one.songs_from_you
+        history = f", {sent} song{'s' if sent != 1 else ''} from you" if sent else ""
+        lines.append(f"{i}. {one.person.name}: {where}{joined}{history}")
+        short = one.channel.capitalize() if one.channel else ""
+        title = f"{i}. {short} {one.person.registered_at:%-d %b}".replace("  ", " ")
+        buttons.append(QuickReply(title=title[:20], payload=payload))
     return Reply(
-        f"{len(people)} people are called {name}. Which one?\n" + "\n".join(lines), buttons
+        f"{len(people)} people are called {name}. Which one?\n" + "\n".join(lines),
+        tuple(buttons),
+    )
+
+
+def did_you_mean(name: str, people: Sequence[Person], payloads: Sequence[str]) -> Reply:
+    """Close names offered for a name nobody has: first names, accents, typos."""
+    names = ", ".join(p.name for p in people)
+    buttons = tuple(
+        QuickReply(title=p.name[:20], payload=payload)
+        for p, payload in zip(people, payloads, strict=True)
+    )
+    return Reply(f'I don\'t know anyone called "{name}". Did you mean {names}?', buttons)
+
+
+def which_group(name: str, owners: Sequence[str], payloads: Sequence[str]) -> Reply:
+    buttons = tuple(
+        QuickReply(title=f"{owner}'s"[:20], payload=payload)
+        for owner, payload in zip(owners, payloads, strict=True)
+    )
+    listed = ", ".join(f"{owner}'s" for owner in owners)
+    return Reply(f"You're in several groups called {name} ({listed}). Which one?", buttons)
+
+
+def not_to_yourself(name: str) -> Reply:
+    return Reply(
+        f"That's you, {name}! Songs go to friends — send it to someone else: "
+        f'send_song name:"Friend\'s Name" {EXAMPLE_LINK}'
+    )
+
+
+def already_pending(friend: Person, track: Track) -> Reply:
+    return Reply(
+        f"{friend.name} already has {track.title} from you and hasn't played it yet, "
+        "so I didn't send it again. Send status to see where your shares stand."
     )
 
 

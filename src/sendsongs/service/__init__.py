@@ -3,7 +3,10 @@
     conversation   store incoming messages, read them, answer (every command)
     registration   connect a play history (chat link, page and code)
     renewals       remind people before a grant lapses for good
-    sharing        send_song: look up, find the friend, store, deliver
+    sharing        send_song: look up, find the friend or group, store, deliver
+    groups         create, add to, remove from, leave, delete and list groups
+    overview       status and cancel: where a person's shares stand
+    choices        buttons that finish a command, kept server-side by token
     checks         per-recipient history checks: listened / expired, notices
     delivery       send now or keep in the outbox; route by address
 
@@ -24,6 +27,8 @@ from sendsongs.ports import Ports
 from sendsongs.service.checks import ListenChecks
 from sendsongs.service.conversation import Conversation
 from sendsongs.service.delivery import Delivery
+from sendsongs.service.groups import Groups
+from sendsongs.service.overview import Overview
 from sendsongs.service.registration import Registration
 from sendsongs.service.renewals import Renewals
 from sendsongs.service.sharing import Sharing
@@ -51,8 +56,12 @@ class Service:
         self.schedule = schedule
         self.delivery = Delivery(ports.stores.outbox, ports.channels, ports.clock)
         self.registration = Registration(ports, self.delivery, signer, public_url, oauth_source)
-        self.sharing = Sharing(ports, self.delivery, schedule)
-        self.conversation = Conversation(ports, self.delivery, self.registration, self.sharing)
+        self.groups = Groups(ports, self.delivery)
+        self.sharing = Sharing(ports, self.delivery, schedule, self.groups)
+        self.overview = Overview(ports)
+        self.conversation = Conversation(
+            ports, self.delivery, self.registration, self.sharing, self.groups, self.overview
+        )
         renewal_link = self.registration.renewal_link
         self.checks = ListenChecks(ports, self.delivery, schedule, renewal_link)
         self.renewals = Renewals(ports, self.delivery, renewal_link)

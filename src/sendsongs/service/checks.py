@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from sendsongs.domain import replies
+from sendsongs.domain import group_replies, replies
 from sendsongs.domain.matching import find_listens
 from sendsongs.domain.models import (
     Address,
@@ -108,7 +108,33 @@ class ListenChecks:
         settled = await stores.shares.settle_check(check, updated, next_at, outgoing)
         if not settled:
             log.warning("check_claim_lost", recipient=check.recipient_id)
-        return settled
+            return False
+        await self._summaries({s.group_send for s in [*listened, *expired] if s.group_send})
+        return True
+
+    async def _summaries(self, group_sends: set[str]) -> None:
+        """Once every share of a group send is settled, one line to the sender. Read
+        after the settle, so whichever member's check settles last sees them all;
+        two that settle together both write the summary under one outbox id, and
+        the outbox keeps one."""
+        for group_send in group_sends:
+            shares = await self._ports.stores.shares.shares_of_send(group_send)
+            if any(s.status in (ShareStatus.PENDING, ShareStatus.CANCELLED) for s in shares):
+                continue
+            names = await self._names({s.recipient_id for s in shares})
+            reply = group_replies.group_summary(
+                shares[0].group_name or "the group",
+                shares[0].track,
+                [names[s.recipient_id] for s in shares if s.status is ShareStatus.LISTENED],
+                [names[s.recipient_id] for s in shares if s.status is not ShareStatus.LISTENED],
+            )
+            address = await self._ports.stores.people.address_of(shares[0].sender_id)
+            if address is None:
+                continue
+            summary = Outgoing(
+                f"summary:{group_send}", address, reply, self._ports.clock.now(), MessageKind.UPDATE
+            )
+            await self._ports.stores.outbox.add_outgoing([summary])
 
     def _decide(
         self, shares: Sequence[Share], reading: _Reading, now: datetime
@@ -193,6 +219,8 @@ class ListenChecks:
                 note = replies.post_note(sender, share.post, share.track)
                 drafts.append((share.recipient_id, note))
         for share in expired:
+            if share.group_send is not None:
+                continue  # the group's summary tells who didn't listen
             friend = names[share.recipient_id]
             after = self._schedule.expire_after
             reply = (

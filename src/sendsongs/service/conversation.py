@@ -11,20 +11,31 @@ import structlog
 
 from sendsongs.domain import replies
 from sendsongs.domain.commands import (
+    AddToGroup,
+    Cancel,
     Command,
     CommandError,
+    CreateGroup,
+    DeleteGroup,
     Help,
+    LeaveGroup,
+    ListGroups,
     Register,
     RegisterWithCode,
+    RemoveFromGroup,
     SendSong,
+    Status,
     parse,
     shared_link,
 )
 from sendsongs.domain.models import Address, IncomingMessage, MessageKind, Reply
 from sendsongs.ports import Ports
+from sendsongs.service.choices import read_choice
 from sendsongs.service.delivery import Delivery
+from sendsongs.service.groups import Groups
+from sendsongs.service.overview import Overview
 from sendsongs.service.registration import Registration
-from sendsongs.service.sharing import Sharing, read_choice
+from sendsongs.service.sharing import Sharing
 
 log = structlog.get_logger(__name__)
 
@@ -39,9 +50,12 @@ class Conversation:
         delivery: Delivery,
         registration: Registration,
         sharing: Sharing,
+        groups: Groups,
+        overview: Overview,
     ) -> None:
         self._ports, self._delivery = ports, delivery
         self._registration, self._sharing = registration, sharing
+        self._groups, self._overview = groups, overview
 
     async def accept(self, messages: Sequence[IncomingMessage]) -> int:
         """Durably store incoming messages; returns how many were new."""
@@ -128,6 +142,22 @@ class Conversation:
                 return await self._registration.redeem_code(message.sender, command)
             case SendSong():
                 return await self._sharing.send_song(message, command)
+            case CreateGroup():
+                return await self._groups.create(message, command)
+            case AddToGroup():
+                return await self._groups.add(message, command)
+            case RemoveFromGroup():
+                return await self._groups.remove(message, command)
+            case LeaveGroup():
+                return await self._groups.leave(message, command)
+            case DeleteGroup():
+                return await self._groups.delete(message, command)
+            case ListGroups():
+                return await self._groups.list_groups(message)
+            case Status():
+                return await self._overview.status(message)
+            case Cancel():
+                return await self._overview.cancel(message, command)
 
     async def _reply(self, message: IncomingMessage, reply: Reply) -> None:
         await self._delivery.send(message.sender, reply, MessageKind.RESPONSE)

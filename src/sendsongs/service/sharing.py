@@ -1,20 +1,21 @@
-"""`send_song`: look the track up, find the friend, store the share, deliver it."""
+"""`send_song`: look the track up, find the friend (or the group), store the shares,
+deliver them. One message makes one share per recipient."""
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import secrets
+from collections import Counter
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import dataclass
 from math import ceil
 
 import structlog
 
-from sendsongs.domain import replies
+from sendsongs.domain import group_replies, replies
 from sendsongs.domain.commands import SendSong
+from sendsongs.domain.matching import is_same_track
 from sendsongs.domain.models import (
-    Choice,
+    Group,
     IncomingMessage,
     MessageKind,
     Person,
@@ -25,22 +26,36 @@ from sendsongs.domain.models import (
 from sendsongs.domain.schedule import Schedule
 from sendsongs.errors import NotFound, RateLimited, ServiceError
 from sendsongs.ports import Ports
+from sendsongs.service import choices
 from sendsongs.service.delivery import Delivery, Sent
+from sendsongs.service.groups import SIMILAR, Groups
 from sendsongs.service.pauses import RATE_LIMIT_FLOOR, pause_source, paused_until
 
 log = structlog.get_logger(__name__)
 
-CHOICE_PREFIX = "c:"  # a button payload: the token of a Choice kept server-side
-CHOICE_VALID = timedelta(hours=1)
+CHOICE_PREFIX = choices.CHOICE_PREFIX
+HISTORY_FOR_HINTS = 100  # recent shares read to tell namesakes apart
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """One recipient's share, as it went."""
+
+    friend: Person
+    share: Share | None  # None: they already had this song from the sender, unplayed
+    held: str | None = None  # why it could not be delivered yet
+    readable: bool = True
 
 
 class Sharing:
-    def __init__(self, ports: Ports, delivery: Delivery, schedule: Schedule) -> None:
+    def __init__(
+        self, ports: Ports, delivery: Delivery, schedule: Schedule, groups: Groups
+    ) -> None:
         self._ports, self._delivery, self._schedule = ports, delivery, schedule
+        self._groups = groups
 
     async def send_song(self, message: IncomingMessage, command: SendSong) -> Reply:
-        people = self._ports.stores.people
-        sender = await people.person_at(message.sender)
+        sender = await self._ports.stores.people.person_at(message.sender)
         if sender is None:
             return replies.not_registered()
         if command.short_link is not None:
@@ -48,23 +63,72 @@ class Sharing:
             if isinstance(resolved, Reply):
                 return resolved
             command = dataclasses.replace(command, track_id=resolved, short_link=None)
-        friends = await self._recipients(command)
-        if not friends:
-            return replies.nobody_called(command.name)
-        if len(friends) > 1:
-            return await self._ask_which(message, command, friends)
-        friend = friends[0]
+        if command.group is not None or command.group_id is not None:
+            return await self._to_group(message, sender, command)
+        friend = await self._friend(message, sender, command)
+        if isinstance(friend, Reply):
+            return friend
         track = await self._look_up(command.track_id)
         if isinstance(track, Reply):
             return track
-        address = await people.address_of(friend.id)
-        if address is None:
+        shared = await self._share_with(message, sender, friend, track, command, None)
+        if shared.share is None:
+            return replies.already_pending(friend, track)
+        if shared.held is not None:
+            return replies.share_waiting(friend, track, shared.held, shared.readable)
+        return replies.share_sent(friend, track, shared.readable)
+
+    async def _friend(
+        self, message: IncomingMessage, sender: Person, command: SendSong
+    ) -> Person | Reply:
+        """The one friend meant, or the reply that asks or says why not."""
+        people = self._ports.stores.people
+        if command.recipient_id is not None:
+            picked = await people.get_person(command.recipient_id)
+            return picked if picked is not None else replies.nobody_called(command.name)
+        found = await people.find_people(command.name)
+        others = [p for p in found if p.id != sender.id]
+        if found and not others:
+            return replies.not_to_yourself(sender.name)
+        if len(others) == 1:
+            return others[0]
+        if others:
+            return await self._ask_which(message, sender, command, others)
+        similar = [
+            p for p in await people.find_similar(command.name, SIMILAR + 1) if p.id != sender.id
+        ]
+        if not similar:
             return replies.nobody_called(command.name)
+        picks = [
+            dataclasses.replace(command, name=p.name, recipient_id=p.id) for p in similar[:SIMILAR]
+        ]
+        payloads = await choices.offer(self._ports, message.sender, picks)
+        return replies.did_you_mean(command.name, similar[:SIMILAR], payloads)
+
+    async def _share_with(
+        self,
+        message: IncomingMessage,
+        sender: Person,
+        friend: Person,
+        track: Track,
+        command: SendSong,
+        group: Group | None,
+    ) -> _Shared:
+        """Store and deliver one recipient's share (unless they have it pending)."""
+        stores = self._ports.stores
+        # a redelivered message cannot share twice, and one message may share
+        # with several people
+        share_id = f"share:{message.id}:{friend.id}"
+        for pending in await stores.shares.pending_shares(friend.id):
+            if (
+                pending.sender_id == sender.id
+                and pending.id != share_id
+                and is_same_track(pending.track, track)
+            ):
+                return _Shared(friend, None)
         now = self._ports.clock.now()
         share = Share(
-            # a redelivered message cannot share twice, and one message may share
-            # with several people
-            id=f"share:{message.id}:{friend.id}",
+            id=share_id,
             sender_id=sender.id,
             recipient_id=friend.id,
             track=track,
@@ -72,16 +136,74 @@ class Sharing:
             next_check_at=self._schedule.first_check(now, track.duration_ms),
             pre=command.pre,
             post=command.post,
+            group_send=None if group is None else message.id,
+            group_name=None if group is None else group.name,
         )
-        await self._ports.stores.shares.add_share(share)
+        await stores.shares.add_share(share)
         log.info("shared", share=share.id, recipient=friend.id, track=track.uri)
-        connection = await people.get_connection(friend.id)
+        connection = await stores.people.get_connection(friend.id)
         readable = connection is not None and connection.readable
+        address = await stores.people.address_of(friend.id)
+        if address is None:
+            return _Shared(friend, share, "I have no way to reach them", readable)
         song = replies.share_for_friend(sender.name, command.pre, track)
         outcome = await self._delivery.send(address, song, MessageKind.UPDATE, message.sender)
         if outcome.sent is Sent.HELD:
-            return replies.share_waiting(friend, track, outcome.explanation, readable)
-        return replies.share_sent(friend, track, readable)
+            return _Shared(friend, share, outcome.explanation, readable)
+        if outcome.sent is Sent.DELIVERED:
+            await stores.shares.mark_delivered(share.id, self._ports.clock.now())
+        return _Shared(friend, share, None, readable)
+
+    async def _to_group(self, message: IncomingMessage, sender: Person, command: SendSong) -> Reply:
+        group = await self._group(message, sender, command)
+        if isinstance(group, Reply):
+            return group
+        people = self._ports.stores.people
+        members = [await people.get_person(pid) for pid in (group.owner_id, *group.members)]
+        friends = [p for p in members if p is not None and p.id != sender.id]
+        if not friends:
+            return group_replies.empty_group(group.name)
+        track = await self._look_up(command.track_id)
+        if isinstance(track, Reply):
+            return track
+        outcomes = [
+            await self._share_with(message, sender, friend, track, command, group)
+            for friend in friends
+        ]
+        fresh = [o for o in outcomes if o.share is not None]
+        if not fresh:
+            return group_replies.all_pending(group.name, track, [f.name for f in friends])
+        return group_replies.group_sent(
+            group.name,
+            track,
+            delivered=[o.friend.name for o in fresh if o.held is None],
+            held=[o.friend.name for o in fresh if o.held is not None],
+            unreadable=[o.friend.name for o in fresh if not o.readable],
+            pending=[o.friend.name for o in outcomes if o.share is None],
+        )
+
+    async def _group(
+        self, message: IncomingMessage, sender: Person, command: SendSong
+    ) -> Group | Reply:
+        """The group meant: only its owner and members may send to it."""
+        name = command.group or ""
+        if command.group_id is not None:
+            picked = await self._ports.stores.groups.get_group(command.group_id)
+            if picked is None or not picked.includes(sender.id):
+                return group_replies.not_in_group(name)
+            return picked
+        named = await self._groups.named(sender, name)
+        if not named:
+            return group_replies.unknown_group(
+                name, [g.name for g in await self._ports.stores.groups.groups_of(sender.id)]
+            )
+        if len(named) == 1 or named[0].owner_id == sender.id:
+            return named[0]
+        # several friends made a group by this name and the sender is in each
+        picks = [dataclasses.replace(command, group_id=g.id) for g in named[:SIMILAR]]
+        payloads = await choices.offer(self._ports, message.sender, picks)
+        owners = [await self._ports.stores.people.get_person(g.owner_id) for g in named]
+        return replies.which_group(name, [o.name if o else "?" for o in owners[:SIMILAR]], payloads)
 
     async def _resolve(self, short_link: tuple[str, str]) -> str | Reply:
         """The track id behind a short link, or the reply that says why not."""
@@ -116,52 +238,23 @@ class Sharing:
             log.warning("track_lookup_failed", error=str(error))
             return replies.music_unavailable()
 
-    async def _recipients(self, command: SendSong) -> list[Person]:
-        if command.recipient_id is None:
-            return await self._ports.stores.people.find_people(command.name)
-        person = await self._ports.stores.people.get_person(command.recipient_id)
-        return [] if person is None else [person]
-
     async def _ask_which(
-        self, message: IncomingMessage, command: SendSong, friends: Sequence[Person]
+        self,
+        message: IncomingMessage,
+        sender: Person,
+        command: SendSong,
+        friends: Sequence[Person],
     ) -> Reply:
-        """Namesakes: one button each, carrying only a short server-side token."""
-        expires_at = self._ports.clock.now() + CHOICE_VALID
-        payloads = []
-        for friend in friends:
-            token = secrets.token_urlsafe(12)
-            fields = {
-                "name": command.name,
-                "track_id": command.track_id,
-                "pre": command.pre,
-                "post": command.post,
-                "recipient_id": friend.id,
-            }
-            await self._ports.stores.secrets.save_choice(
-                Choice(token, message.sender, json.dumps(fields), expires_at)
-            )
-            payloads.append(CHOICE_PREFIX + token)
-        return replies.which_one(command.name, friends, payloads)
-
-
-async def read_choice(ports: Ports, message: IncomingMessage) -> SendSong | Reply | None:
-    """The command behind a pressed button; a Reply if it is spent or not theirs;
-    None if the payload is not one of ours."""
-    payload = message.payload or ""
-    if not payload.startswith(CHOICE_PREFIX):
-        return None
-    token = payload.removeprefix(CHOICE_PREFIX)
-    choice = await ports.stores.secrets.take_choice(token, ports.clock.now())
-    if choice is None:
-        return replies.choice_expired()
-    if choice.address != message.sender:
-        await ports.stores.secrets.save_choice(choice)  # still the asker's to use
-        return replies.choice_expired()
-    fields = json.loads(choice.payload)
-    return SendSong(
-        name=str(fields["name"]),
-        track_id=str(fields["track_id"]),
-        pre=fields.get("pre"),
-        post=fields.get("post"),
-        recipient_id=str(fields["recipient_id"]),
-    )
+        """Namesakes: one button each, told apart by channel, date and history."""
+        stores = self._ports.stores
+        sent = Counter(
+            s.recipient_id for s in await stores.shares.shares_sent_by(sender.id, HISTORY_FOR_HINTS)
+        )
+        channels = [await stores.people.address_of(p.id) for p in friends]
+        hints = [
+            replies.Namesake(p, a.channel if a else None, sent[p.id])
+            for p, a in zip(friends, channels, strict=True)
+        ]
+        picks = [dataclasses.replace(command, recipient_id=p.id) for p in friends]
+        payloads = await choices.offer(self._ports, message.sender, picks)
+        return replies.which_one(command.name, hints, payloads)

@@ -8,6 +8,7 @@ from sendsongs.crypto import TokenCipher
 from sendsongs.errors import StoreError
 from sendsongs.ports import Stores
 from sendsongs.stores.sqlite.db import SqliteDatabase
+from sendsongs.stores.sqlite.groups import SqliteGroups
 from sendsongs.stores.sqlite.pauses import SqlitePauses
 from sendsongs.stores.sqlite.people import SqlitePeople
 from sendsongs.stores.sqlite.queues import SqliteInbox, SqliteOutbox
@@ -64,6 +65,7 @@ def open_sqlite(path: str, cipher: TokenCipher, *, busy_timeout: float = 10.0) -
     return Stores(
         people=SqlitePeople(db, cipher),
         shares=SqliteShares(db),
+        groups=SqliteGroups(db),
         inbox=SqliteInbox(db),
         outbox=SqliteOutbox(db),
         secrets=SqliteSecrets(db, cipher),

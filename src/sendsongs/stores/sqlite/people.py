@@ -13,6 +13,7 @@ from sendsongs.domain.models import (
     Grant,
     Person,
 )
+from sendsongs.domain.names import closest
 from sendsongs.stores.sqlite.db import SqliteDatabase
 from sendsongs.stores.sqlite.schema import (
     from_db_time,
@@ -70,6 +71,11 @@ class SqlitePeople:
             (name.casefold(),),
         )
         return [person_from(row) for row in rows]
+
+    async def find_similar(self, name: str, limit: int) -> list[Person]:
+        rows = await self._db.read("SELECT * FROM people ORDER BY registered_at, id")
+        people = [person_from(row) for row in rows]
+        return closest(name, ((p.name, p) for p in people), limit)
 
     async def save_connection(self, connection: Connection) -> None:
         grant = self._grant_values(connection.grant)

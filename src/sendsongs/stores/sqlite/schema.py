@@ -201,6 +201,58 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE outbox ADD COLUMN on_behalf_of TEXT",
         "CREATE INDEX outbox_held_since ON outbox (created_at) WHERE held = 1",
     ),
+    # 5: groups; shares learn which group send they belong to, when they were
+    # delivered, and a fourth status, cancelled. SQLite cannot alter a CHECK
+    # constraint, so the shares table is rebuilt (its rows copied as they are).
+    (
+        """CREATE TABLE shares_v5 (
+            id TEXT PRIMARY KEY,
+            sender_id TEXT NOT NULL,
+            recipient_id TEXT NOT NULL,
+            track_uri TEXT NOT NULL,
+            track_name TEXT NOT NULL,
+            track_artists TEXT NOT NULL,  -- JSON list of names
+            track_duration_ms INTEGER NOT NULL,
+            track_url TEXT NOT NULL,
+            track_isrc TEXT,
+            pre TEXT,
+            post TEXT,
+            shared_at INTEGER NOT NULL,
+            next_check_at INTEGER NOT NULL,
+            status TEXT NOT NULL
+                CHECK (status IN ('pending', 'listened', 'expired', 'cancelled')),
+            settled_at INTEGER,
+            group_send TEXT,
+            group_name TEXT,
+            delivered_at INTEGER
+        )""",
+        """INSERT INTO shares_v5 (id, sender_id, recipient_id, track_uri, track_name,
+            track_artists, track_duration_ms, track_url, track_isrc, pre, post, shared_at,
+            next_check_at, status, settled_at)
+            SELECT id, sender_id, recipient_id, track_uri, track_name, track_artists,
+            track_duration_ms, track_url, track_isrc, pre, post, shared_at, next_check_at,
+            status, settled_at FROM shares""",
+        "DROP TABLE shares",
+        "ALTER TABLE shares_v5 RENAME TO shares",
+        "CREATE INDEX shares_recipient_status ON shares (recipient_id, status)",
+        "CREATE INDEX shares_sender_time ON shares (sender_id, shared_at)",
+        "CREATE INDEX shares_group_send ON shares (group_send) WHERE group_send IS NOT NULL",
+        """CREATE TABLE groups (
+            id TEXT PRIMARY KEY,
+            owner_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            name_key TEXT NOT NULL,  -- casefolded name: unique per owner
+            created_at INTEGER NOT NULL
+        )""",
+        "CREATE UNIQUE INDEX groups_owner_name ON groups (owner_id, name_key)",
+        """CREATE TABLE group_members (
+            group_id TEXT NOT NULL,
+            person_id TEXT NOT NULL,
+            position INTEGER NOT NULL,  -- the order members were added in
+            PRIMARY KEY (group_id, person_id)
+        )""",
+        "CREATE INDEX group_members_person ON group_members (person_id)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -284,7 +336,10 @@ def share_values(share: Share) -> dict[str, Any]:
         "shared_at": to_db_time(share.shared_at),
         "next_check_at": to_db_time(share.next_check_at),
         "status": share.status.value,
-        "settled_at": None if share.settled_at is None else to_db_time(share.settled_at),
+        "settled_at": to_db_time_or_none(share.settled_at),
+        "group_send": share.group_send,
+        "group_name": share.group_name,
+        "delivered_at": to_db_time_or_none(share.delivered_at),
     }
 
 
@@ -308,6 +363,9 @@ def share_from(row: sqlite3.Row) -> Share:
         post=row["post"],
         status=ShareStatus(row["status"]),
         settled_at=from_db_time_or_none(row["settled_at"]),
+        group_send=row["group_send"],
+        group_name=row["group_name"],
+        delivered_at=from_db_time_or_none(row["delivered_at"]),
     )
 
 

@@ -29,10 +29,12 @@ class SqliteShares:
             cursor = await db.execute(
                 "INSERT INTO shares (id, sender_id, recipient_id, track_uri, track_name,"
                 " track_artists, track_duration_ms, track_url, track_isrc, pre, post,"
-                " shared_at, next_check_at, status, settled_at)"
+                " shared_at, next_check_at, status, settled_at, group_send, group_name,"
+                " delivered_at)"
                 " VALUES (:id, :sender_id, :recipient_id, :track_uri, :track_name,"
                 " :track_artists, :track_duration_ms, :track_url, :track_isrc, :pre, :post,"
-                " :shared_at, :next_check_at, :status, :settled_at)"
+                " :shared_at, :next_check_at, :status, :settled_at, :group_send, :group_name,"
+                " :delivered_at)"
                 " ON CONFLICT (id) DO NOTHING",
                 values,
             )
@@ -68,6 +70,25 @@ class SqliteShares:
             (sender_id, limit),
         )
         return [share_from(row) for row in rows]
+
+    async def shares_of_send(self, group_send: str) -> list[Share]:
+        rows = await self._db.read(
+            "SELECT * FROM shares WHERE group_send = ? ORDER BY shared_at, id", (group_send,)
+        )
+        return [share_from(row) for row in rows]
+
+    async def mark_delivered(self, share_id: str, at: datetime) -> None:
+        await self._db.write(
+            "UPDATE shares SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL",
+            (to_db_time(at), share_id),
+        )
+
+    async def cancel_share(self, share_id: str, at: datetime) -> bool:
+        changed = await self._db.write(
+            "UPDATE shares SET status = 'cancelled', settled_at = ? WHERE id = ? AND status = ?",
+            (to_db_time(at), share_id, PENDING),
+        )
+        return changed == 1
 
     async def claim_due_checks(
         self, now: datetime, lease_until: datetime, limit: int

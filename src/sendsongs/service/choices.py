@@ -1,0 +1,66 @@
+"""Buttons that finish a command: the command is kept server-side as a Choice and
+the button carries only its short token (Telegram allows 64 bytes of callback data,
+Messenger 1,000 characters of quick-reply payload)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import secrets
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sendsongs.domain import replies
+from sendsongs.domain.commands import AddToGroup, Cancel, SendSong
+from sendsongs.domain.models import Address, Choice, IncomingMessage, Reply
+from sendsongs.ports import Ports
+
+CHOICE_PREFIX = "c:"  # a button payload: the token of a Choice kept server-side
+CHOICE_VALID = timedelta(hours=1)
+
+Choosable = SendSong | AddToGroup | Cancel
+_KINDS: dict[str, type[Choosable]] = {
+    "send_song": SendSong,
+    "add_to_group": AddToGroup,
+    "cancel": Cancel,
+}
+_KIND_OF = {cls: kind for kind, cls in _KINDS.items()}
+
+
+async def offer(ports: Ports, to: Address, commands: Sequence[Choosable]) -> list[str]:
+    """Keep each command for `to` alone; returns the button payloads, in order."""
+    expires_at = ports.clock.now() + CHOICE_VALID
+    payloads = []
+    for command in commands:
+        token = secrets.token_urlsafe(12)
+        fields = {"kind": _KIND_OF[type(command)], **dataclasses.asdict(command)}
+        await ports.stores.secrets.save_choice(Choice(token, to, json.dumps(fields), expires_at))
+        payloads.append(CHOICE_PREFIX + token)
+    return payloads
+
+
+async def read_choice(ports: Ports, message: IncomingMessage) -> Choosable | Reply | None:
+    """The command behind a pressed button; a Reply if it is spent or not theirs;
+    None if the payload is not one of ours."""
+    payload = message.payload or ""
+    if not payload.startswith(CHOICE_PREFIX):
+        return None
+    token = payload.removeprefix(CHOICE_PREFIX)
+    choice = await ports.stores.secrets.take_choice(token, ports.clock.now())
+    if choice is None:
+        return replies.choice_expired()
+    if choice.address != message.sender:
+        await ports.stores.secrets.save_choice(choice)  # still the asker's to use
+        return replies.choice_expired()
+    return _command(json.loads(choice.payload))
+
+
+def _command(fields: dict[str, Any]) -> Choosable:
+    # choices saved before kinds existed were all namesake picks of send_song
+    cls = _KINDS[str(fields.pop("kind", "send_song"))]
+    known = {f.name for f in dataclasses.fields(cls)}
+    values = {key: value for key, value in fields.items() if key in known}
+    if values.get("short_link") is not None:
+        values["short_link"] = tuple(values["short_link"])
+    return cls(**values)
