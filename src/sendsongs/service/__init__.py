@@ -2,6 +2,7 @@
 
     conversation   store incoming messages, read them, answer (every command)
     registration   connect a play history (chat link, page and code)
+    name_registration  connect a public history by user name (ListenBrainz, Last.fm)
     renewals       remind people before a grant lapses for good
     sharing        send_song: look up, find the friend, store, deliver
     checks         per-recipient history checks: listened / expired, notices
@@ -24,6 +25,7 @@ from sendsongs.ports import Ports
 from sendsongs.service.checks import ListenChecks
 from sendsongs.service.conversation import Conversation
 from sendsongs.service.delivery import Delivery
+from sendsongs.service.name_registration import NameRegistration
 from sendsongs.service.registration import Registration
 from sendsongs.service.renewals import Renewals
 from sendsongs.service.sharing import Sharing
@@ -51,8 +53,11 @@ class Service:
         self.schedule = schedule
         self.delivery = Delivery(ports.stores.outbox, ports.channels, ports.clock)
         self.registration = Registration(ports, self.delivery, signer, public_url, oauth_source)
+        self.name_registration = NameRegistration(ports, self.registration)
         self.sharing = Sharing(ports, self.delivery, schedule)
-        self.conversation = Conversation(ports, self.delivery, self.registration, self.sharing)
+        self.conversation = Conversation(
+            ports, self.delivery, self.registration, self.name_registration, self.sharing
+        )
         renewal_link = self.registration.renewal_link
         self.checks = ListenChecks(ports, self.delivery, schedule, renewal_link)
         self.renewals = Renewals(ports, self.delivery, renewal_link)

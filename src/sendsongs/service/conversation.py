@@ -15,6 +15,7 @@ from sendsongs.domain.commands import (
     CommandError,
     Help,
     Register,
+    RegisterUserName,
     RegisterWithCode,
     SendSong,
     parse,
@@ -23,6 +24,7 @@ from sendsongs.domain.commands import (
 from sendsongs.domain.models import IncomingMessage, MessageKind, Reply
 from sendsongs.ports import Ports
 from sendsongs.service.delivery import Delivery
+from sendsongs.service.name_registration import NameRegistration
 from sendsongs.service.registration import Registration
 from sendsongs.service.sharing import Sharing, read_choice
 
@@ -38,10 +40,12 @@ class Conversation:
         ports: Ports,
         delivery: Delivery,
         registration: Registration,
+        name_registration: NameRegistration,
         sharing: Sharing,
     ) -> None:
         self._ports, self._delivery = ports, delivery
         self._registration, self._sharing = registration, sharing
+        self._name_registration = name_registration
 
     async def accept(self, messages: Sequence[IncomingMessage]) -> int:
         """Durably store incoming messages; returns how many were new."""
@@ -112,15 +116,27 @@ class Conversation:
         log.info("command", kind=type(command).__name__, address=str(message.sender))
         match command:
             case Help():
-                return replies.help_text()
+                return await self._help(message)
             case Register():
                 return await self._registration.chat_link(
                     message.sender, command.name, message.profile_name
                 )
             case RegisterWithCode():
                 return await self._registration.redeem_code(message.sender, command)
+            case RegisterUserName():
+                return await self._name_registration.register(
+                    message.sender, command, message.profile_name
+                )
             case SendSong():
                 return await self._sharing.send_song(message, command)
+
+    async def _help(self, message: IncomingMessage) -> Reply:
+        """What the bot understands, with the sources it offers and the one in use."""
+        people = self._ports.stores.people
+        person = await people.person_at(message.sender)
+        connection = await people.get_connection(person.id) if person else None
+        current = connection.source if connection else None
+        return replies.help_text(self._name_registration.offered, current)
 
     async def _reply(self, message: IncomingMessage, reply: Reply) -> None:
         await self._delivery.send(message.sender, reply, MessageKind.RESPONSE)
