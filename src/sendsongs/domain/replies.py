@@ -57,10 +57,10 @@ def register_link(url: str, name: str, valid_for: timedelta) -> Reply:
     )
 
 
-def need_a_name() -> Reply:
+def need_a_name(command: str = "register") -> Reply:
     return Reply(
         "I couldn't read your name from this chat. Tell me how friends should find you: "
-        'register name:"Your Name"'
+        f'{command} name:"Your Name"'
     )
 
 

@@ -39,7 +39,7 @@ class NameRegistration:
             return replies.source_not_offered(source)
         name = command.name or await self._registration.known_name(address, profile)
         if not name:
-            return replies.need_a_name()
+            return replies.need_a_name(f'register {source}:"{user}"')
         now = self._ports.clock.now()
         pauses = self._ports.stores.pauses
         paused = await paused_until(pauses, source, now)

@@ -50,9 +50,16 @@ class UserInfo:
 
 class LastfmClient:
     def __init__(
-        self, http: httpx.AsyncClient, *, api_url: str, api_key: str, user_agent: str
+        self,
+        http: httpx.AsyncClient,
+        *,
+        api_url: str,
+        api_key: str,
+        user_agent: str,
+        min_gap: float = MIN_GAP,
     ) -> None:
         self._http, self._api_url, self._api_key = http, api_url, api_key
+        self._min_gap = min_gap
         self._headers = {"User-Agent": user_agent}
         self._gate = asyncio.Lock()
         self._last_call = 0.0
@@ -113,9 +120,9 @@ class LastfmClient:
         return body
 
     async def _wait_turn(self) -> None:
-        """Space this process's calls MIN_GAP apart."""
+        """Space this process's calls `min_gap` seconds apart."""
         async with self._gate:
-            wait = self._last_call + MIN_GAP - time.monotonic()
+            wait = self._last_call + self._min_gap - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
             self._last_call = time.monotonic()

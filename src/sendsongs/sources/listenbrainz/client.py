@@ -29,7 +29,7 @@ DEFAULT_RESET_IN = 10.0
 class ListensPage:
     """One answer of `/listens`: newest first, as ListenBrainz orders them."""
 
-    user: str  # the user name as ListenBrainz spells it
+    user: str | None  # the user name as ListenBrainz spells it, when a listen shows it
     plays: list[Play]
     returned: int  # listens on the page, before any was skipped
     oldest_ts: int | None  # unix seconds of the oldest listen on the page
@@ -60,13 +60,20 @@ class ListenBrainzClient:
         items = payload["listens"]
         stamps = [item["listened_at"] for item in items if _timestamp(item) is not None]
         return ListensPage(
-            user=text(payload.get("user_id")) or user,
+            user=_spelling(items),
             plays=[play for item in items if (play := _play(item)) is not None],
             returned=len(items),
             oldest_ts=min(stamps, default=None),
             remaining=remaining,
             reset_in=reset_in,
         )
+
+
+def _spelling(items: list[Any]) -> str | None:
+    """The user name as stored, from a listen's `user_name` (`payload.user_id`
+    echoes the name as asked, whatever its letter case)."""
+    first = items[0] if items else None
+    return text(first.get("user_name")) if isinstance(first, dict) else None
 
 
 def _raise_for_status(response: httpx.Response, user: str, reset_in: float | None) -> None:

@@ -55,7 +55,7 @@ class ListenBrainzHistory:
         page = await self._client.listens(user, PAGE_SIZE)
         today = [play for play in page.plays if play.played_at >= now - TODAY]
         return PublicAccount(
-            account=page.user,
+            account=page.user or user,
             listens_today=len(today),
             latest=page.plays[0] if page.plays else None,
         )
