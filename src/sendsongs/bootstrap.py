@@ -163,7 +163,10 @@ def build_runtime(settings: Settings, overrides: Overrides | None = None) -> Run
         or {"spotify": SpotifyHistory(spotify, clock, stores.people), **public},
         account_links=given.account_links or {"spotify": SpotifyAccountLink(spotify)},
         clock=clock,
-        account_lookups=given.account_lookups if given.account_lookups is not None else public,
+        # offered only where their histories are read: never with other histories given
+        account_lookups=given.account_lookups
+        if given.account_lookups is not None
+        else ({} if given.histories else public),
     )
     service = Service(
         ports,
