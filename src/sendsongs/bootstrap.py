@@ -12,6 +12,7 @@ import secrets
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 import httpx
 import structlog
@@ -26,6 +27,7 @@ from sendsongs.crypto import TokenCipher
 from sendsongs.errors import ConfigError, ServiceError
 from sendsongs.ports import (
     AccountLink,
+    AccountLookup,
     Catalog,
     ChatChannel,
     Clock,
@@ -35,10 +37,15 @@ from sendsongs.ports import (
 )
 from sendsongs.service import Service
 from sendsongs.signing import Signer
+from sendsongs.sources.lastfm.client import LastfmClient
+from sendsongs.sources.lastfm.history import LastfmHistory
+from sendsongs.sources.listenbrainz.client import ListenBrainzClient
+from sendsongs.sources.listenbrainz.history import ListenBrainzHistory
 from sendsongs.sources.spotify.account_link import SpotifyAccountLink
 from sendsongs.sources.spotify.catalog import SpotifyCatalog
 from sendsongs.sources.spotify.client import SpotifyClient
 from sendsongs.sources.spotify.history import SpotifyHistory
+from sendsongs.sources.wire import user_agent
 from sendsongs.stores.sqlite import open_sqlite
 from sendsongs.web.app import create_app
 from sendsongs.web.context import BotContext, MessengerWebhook, TelegramWebhook
@@ -78,6 +85,7 @@ class Overrides:
     channels: Mapping[str, ChatChannel] | None = None
     catalog: Catalog | None = None
     histories: Mapping[str, PlayHistory] | None = None
+    account_lookups: Mapping[str, AccountLookup] | None = None
     account_links: Mapping[str, AccountLink] | None = None
     clock: Clock | None = None
     http: httpx.AsyncClient | None = None
@@ -114,6 +122,29 @@ def build_channels(settings: Settings, http: httpx.AsyncClient) -> dict[str, Cha
     return channels
 
 
+class PublicHistory(PlayHistory, AccountLookup, Protocol):
+    """A source read by user name is both a history and its account look-up."""
+
+
+def build_public_histories(settings: Settings, http: httpx.AsyncClient) -> list[PublicHistory]:
+    """ListenBrainz always (public, no key); Last.fm only with LASTFM_API_KEY."""
+    agent = user_agent(settings.public_url)
+    sources: list[PublicHistory] = [
+        ListenBrainzHistory(
+            ListenBrainzClient(http, api_url=settings.listenbrainz_api_url, user_agent=agent)
+        )
+    ]
+    if settings.lastfm_enabled:
+        client = LastfmClient(
+            http,
+            api_url=settings.lastfm_api_url,
+            api_key=settings.secret("LASTFM_API_KEY"),
+            user_agent=agent,
+        )
+        sources.append(LastfmHistory(client))
+    return sources
+
+
 def build_runtime(settings: Settings, overrides: Overrides | None = None) -> Runtime:
     """Real adapters from settings; anything in `overrides` is used instead."""
     settings.require_bot_secrets()
@@ -131,13 +162,19 @@ def build_runtime(settings: Settings, overrides: Overrides | None = None) -> Run
         clock=clock,
         short_link_url=settings.spotify_short_link_url,
     )
+    public = {source.source: source for source in build_public_histories(settings, http)}
     ports = Ports(
         stores=stores,
         channels=given.channels or build_channels(settings, http),
         catalog=given.catalog or SpotifyCatalog(spotify),
-        histories=given.histories or {"spotify": SpotifyHistory(spotify, clock, stores.people)},
+        histories=given.histories
+        or {"spotify": SpotifyHistory(spotify, clock, stores.people), **public},
         account_links=given.account_links or {"spotify": SpotifyAccountLink(spotify)},
         clock=clock,
+        # offered only where their histories are read: never with other histories given
+        account_lookups=given.account_lookups
+        if given.account_lookups is not None
+        else ({} if given.histories else public),
     )
     service = Service(
         ports,

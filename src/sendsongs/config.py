@@ -63,6 +63,14 @@ class Settings(BaseSettings):
     spotify_api_url: str = Field(
         "https://api.spotify.com/v1", validation_alias=AliasChoices("SPOTIFY_API_URL")
     )
+    listenbrainz_api_url: str = Field(
+        "https://api.listenbrainz.org", validation_alias=AliasChoices("LISTENBRAINZ_API_URL")
+    )
+    lastfm_api_key: SecretStr | None = _env("LASTFM_API_KEY")
+    # kept as written: Last.fm's documented endpoint ends in a slash
+    lastfm_api_url: str = Field(
+        "https://ws.audioscrobbler.com/2.0/", validation_alias=AliasChoices("LASTFM_API_URL")
+    )
     # not in the original: where to follow spotify.link / link.tospotify.com short
     # links instead of their real hosts (`{url}/{host}/{code}`); tests use the sandbox
     spotify_short_link_url: str | None = _env("SPOTIFY_SHORT_LINK_URL")
@@ -97,12 +105,24 @@ class Settings(BaseSettings):
         "telegram_api_url",
         "spotify_accounts_url",
         "spotify_api_url",
+        "listenbrainz_api_url",
     )
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("lastfm_api_url")
+    @classmethod
+    def _lastfm_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @property
+    def lastfm_enabled(self) -> bool:
+        return bool(self._value("LASTFM_API_KEY"))
 
     @field_validator("database_url")
     @classmethod

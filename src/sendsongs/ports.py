@@ -2,7 +2,8 @@
 
     store roles   People · Shares · Groups · Inbox · Outbox · Secrets · Pauses (+ StoreAdmin)
     chat          ChatChannel, one per channel, routed by an address's channel name
-    music         Catalog (track look-up) · PlayHistory and AccountLink, one per source
+    music         Catalog (track look-up) · PlayHistory and AccountLink (OAuth) or
+                  AccountLookup (user name), one per source
     time          Clock
 
 Every backend (SQLite, DynamoDB, the tests' in-memory one) implements the store
@@ -13,7 +14,7 @@ vendor errors into sendsongs.errors; nothing here names a vendor type.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -134,6 +135,28 @@ class AccountLink(Protocol):
     async def exchange_code(self, code: str, code_verifier: str) -> LinkedAccount:
         """Trade the callback's code for a grant, and check with one real call that
         the history can be read (`readable`). GrantRevoked if the sign-in is refused."""
+        ...
+
+
+@dataclass(frozen=True)
+class PublicAccount:
+    """A public history found by user name, as a person registering should hear of it."""
+
+    account: str  # the user name as the source spells it (our stable key for them)
+    listens_today: int  # finished listens in the last 24 hours (at most a page of them)
+    latest: Play | None  # the newest finished listen ever, if any
+
+
+class AccountLookup(Protocol):
+    """Finding a public history by user name (ListenBrainz, Last.fm): no consent
+    needed, so registering is checking the name and that the history is readable."""
+
+    source: str
+
+    async def look_up(self, user: str, now: datetime) -> PublicAccount:
+        """The account and what its history shows as of `now`. NotFound if there is
+        no such user; AccessRefused if its history is private; RateLimited,
+        TransientError."""
         ...
 
 
@@ -413,3 +436,5 @@ class Ports:
     histories: Mapping[str, PlayHistory]  # by source name
     account_links: Mapping[str, AccountLink]  # by source name, OAuth sources only
     clock: Clock
+    # by source name, the sources registered by user name that this bot offers
+    account_lookups: Mapping[str, AccountLookup] = field(default_factory=dict)

@@ -56,7 +56,7 @@ def test_the_seed_event_is_handled_once_even_when_redelivered(bot: Bot, sandbox:
     assert bot.post_event(SEED_EVENT).status_code == 200
     assert bot.post_event(SEED_EVENT).status_code == 200
     reply = sandbox.wait_for_message(SEED_SENDER, "register")
-    assert "First connect your Spotify" in reply
+    assert "First connect your play history" in reply
     time.sleep(1)  # a second handling would have answered by now
     assert len(sandbox.messages(SEED_SENDER)) == 1
 

@@ -28,12 +28,13 @@ from sendsongs.domain.models import (
 )
 from sendsongs.domain.schedule import Schedule
 from sendsongs.errors import (
+    AccessRefused,
     GrantRevoked,
     NotFound,
     RecipientUnreachable,
     ServiceError,
 )
-from sendsongs.ports import History, LinkedAccount, Ports
+from sendsongs.ports import History, LinkedAccount, Ports, PublicAccount
 from sendsongs.service import Service
 from sendsongs.signing import Signer
 from tests.fakes import FakeClock, MemoryStore
@@ -173,6 +174,43 @@ class ScriptedMusic:
         self.listens.setdefault(owner, []).append(play)
 
 
+@dataclass
+class ScriptedPublic:
+    """A public history read by user name (ListenBrainz, Last.fm): users, their
+    plays, private profiles; counts history calls."""
+
+    source: str
+    users: dict[str, list[Play]] = field(default_factory=dict)  # name -> plays
+    private: set[str] = field(default_factory=set)
+    fail: list[Exception] = field(default_factory=list)  # raised by the next calls
+    history_calls: int = 0
+
+    def _user(self, user: str) -> str:
+        if self.fail:
+            raise self.fail.pop(0)
+        name = next((u for u in self.users if u.lower() == user.lower()), None)
+        if name is None:
+            raise NotFound(user)
+        if name in self.private:
+            raise AccessRefused(user)
+        return name
+
+    async def plays(self, connection: Connection, since: datetime) -> History:
+        self.history_calls += 1
+        name = self._user(connection.account or "")
+        return History(sorted((p for p in self.users[name] if p.played_at >= since), key=_at))
+
+    async def look_up(self, user: str, now: datetime) -> PublicAccount:
+        name = self._user(user)
+        plays = sorted(self.users[name], key=_at, reverse=True)
+        today = [p for p in plays if p.played_at >= now - timedelta(hours=24)]
+        return PublicAccount(name, len(today), plays[0] if plays else None)
+
+
+def _at(play: Play) -> datetime:
+    return play.played_at
+
+
 SCHEDULE = Schedule(
     fast_interval=timedelta(minutes=5),
     fast_window=timedelta(hours=1),
@@ -223,6 +261,8 @@ class World:
     chat: RecordingChat
     music: ScriptedMusic
     clock: FakeClock
+    listenbrainz: ScriptedPublic
+    lastfm: ScriptedPublic
     _mids: itertools.count[int] = field(default_factory=itertools.count)
 
     @property
@@ -260,20 +300,23 @@ class World:
 def world() -> World:
     clock = FakeClock()
     memory, chat, music = MemoryStore(), RecordingChat(clock), ScriptedMusic(clock)
+    listenbrainz, lastfm = ScriptedPublic("listenbrainz"), ScriptedPublic("lastfm")
+    public = {"listenbrainz": listenbrainz, "lastfm": lastfm}
     service = Service(
         Ports(
             stores=memory.roles(),
             channels={CHANNEL: chat},
             catalog=music,
-            histories={"spotify": music},
+            histories={"spotify": music, **public},
             account_links={"spotify": music},
             clock=clock,
+            account_lookups=public,
         ),
         schedule=SCHEDULE,
         signer=Signer("a-test-secret-key-of-some-length", clock),
         public_url="https://bot.example",
     )
-    return World(service, memory, chat, music, clock)
+    return World(service, memory, chat, music, clock, listenbrainz, lastfm)
 
 
 __all__ = ["TRACKS", "ServiceError", "World"]

@@ -17,6 +17,7 @@ DESIGN_VARIABLES = {
     "SPOTIFY_API_URL", "SENDSONGS_FAST_INTERVAL", "SENDSONGS_FAST_WINDOW",
     "SENDSONGS_SLOW_INTERVAL", "SENDSONGS_EXPIRE_AFTER",
     "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_URL",
+    "LISTENBRAINZ_API_URL", "LASTFM_API_KEY", "LASTFM_API_URL",
 }  # fmt: skip
 ADDED_VARIABLES = {"SENDSONGS_FIRST_CHECK", "SENDSONGS_LOG_LEVEL", "SPOTIFY_SHORT_LINK_URL"}
 
@@ -38,6 +39,9 @@ def test_design_defaults() -> None:
     assert settings.spotify_api_url == "https://api.spotify.com/v1"
     assert (settings.fast_interval, settings.fast_window) == (300, 3600)
     assert (settings.slow_interval, settings.expire_after) == (3600, 604800)
+    assert settings.listenbrainz_api_url == "https://api.listenbrainz.org"
+    assert settings.lastfm_api_url == "https://ws.audioscrobbler.com/2.0/"
+    assert settings.lastfm_api_key is None
     assert settings.redirect_uri == "http://127.0.0.1:8000/spotify/callback"
 
 

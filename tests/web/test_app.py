@@ -187,6 +187,21 @@ def test_the_composition_root_wires_sqlite_messenger_and_spotify(tmp_path: Path)
     built = build_runtime(settings)
     ports = built.service.ports
     assert set(ports.channels) == {"messenger"}
-    assert set(ports.histories) == {"spotify"} and set(ports.account_links) == {"spotify"}
+    assert set(ports.histories) == {"spotify", "listenbrainz"}  # Last.fm needs a key
+    assert set(ports.account_links) == {"spotify"}
+    assert set(ports.account_lookups) == {"listenbrainz"}
     assert type(ports.stores.people).__module__.startswith("sendsongs.stores.sqlite")
+    asyncio.run(built.aclose())
+
+
+def test_a_last_fm_key_adds_last_fm(tmp_path: Path) -> None:
+    settings = load_settings(
+        _env_file=None,
+        SENDSONGS_DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}",
+        LASTFM_API_KEY="k",
+        **SETTINGS,
+    )
+    built = build_runtime(settings)
+    assert set(built.service.ports.account_lookups) == {"listenbrainz", "lastfm"}
+    assert set(built.service.ports.histories) == {"spotify", "listenbrainz", "lastfm"}
     asyncio.run(built.aclose())

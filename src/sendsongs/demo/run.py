@@ -49,6 +49,10 @@ def demo_settings(port: int, database: Path, sandbox: SandboxConfig) -> Settings
         SPOTIFY_CLIENT_SECRET=sandbox.client_secret,
         SPOTIFY_ACCOUNTS_URL=f"{base}/sandbox",
         SPOTIFY_API_URL=f"{base}/sandbox/v1",
+        # the demo never reaches the internet, whichever history someone registers
+        LISTENBRAINZ_API_URL=f"{base}/sandbox/listenbrainz",
+        LASTFM_API_URL=f"{base}/sandbox/lastfm/2.0/",
+        LASTFM_API_KEY=sandbox.lastfm_api_key,
         SENDSONGS_LOG_LEVEL="WARNING",
         **SCHEDULE,
     )

@@ -3,6 +3,7 @@
     help
     register [name:"Bob Jones"]
     register code:"<code>" name:"Bob Jones"
+    register listenbrainz:"<user>" [name:"Bob Jones"]   (or lastfm:"<user>")
     send_song name:"Bob Jones" [pre:"..."] [post:"..."] <spotify track link>
     send_song group:"Band" [pre:"..."] [post:"..."] <spotify track link>
     send <spotify track link> to Bob Jones
@@ -41,6 +42,15 @@ class Register:
 class RegisterWithCode:
     code: str
     name: str
+
+
+@dataclass(frozen=True)
+class RegisterUserName:
+    """Use a public play history (ListenBrainz, Last.fm) named by its user name."""
+
+    source: str  # "listenbrainz" | "lastfm"
+    user: str
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +112,7 @@ Command = (
     Help
     | Register
     | RegisterWithCode
+    | RegisterUserName
     | SendSong
     | CreateGroup
     | AddToGroup
@@ -132,8 +143,11 @@ _WORDS = {
     "delete_group": "delete_group", "groups": "groups", "status": "status",
     "cancel": "cancel",
 }  # fmt: skip
+# the sources whose histories are public and named by a user name
+USER_NAME_SOURCES = ("listenbrainz", "lastfm")
+MAX_USER = 64  # ListenBrainz (MusicBrainz) names are the longer ones; Last.fm's are 2-15
 _FIELDS = {
-    "register": {"name", "code"},
+    "register": {"name", "code", *USER_NAME_SOURCES},
     "send_song": {"name", "group", "pre", "post"},
     "create_group": {"name"},
     "add_to_group": {"group", "name"},
@@ -216,9 +230,12 @@ def _fields(rest: str, verb: str) -> tuple[dict[str, str], str]:
     return fields, leftover
 
 
-def _register(fields: dict[str, str]) -> Register | RegisterWithCode:
+def _register(fields: dict[str, str]) -> Register | RegisterWithCode | RegisterUserName:
     name = _name(fields.get("name"))
     code = fields.get("code")
+    sources = [source for source in USER_NAME_SOURCES if source in fields]
+    if sources:
+        return _register_user_name(sources, fields, name, code)
     if code is None:
         return Register(name=name)
     if not code:
@@ -229,6 +246,26 @@ def _register(fields: dict[str, str]) -> Register | RegisterWithCode:
             f'register code:"{code}" name:"Your Name"'
         )
     return RegisterWithCode(code=code, name=name)
+
+
+def _register_user_name(
+    sources: list[str], fields: dict[str, str], name: str | None, code: str | None
+) -> RegisterUserName:
+    if len(sources) > 1 or code is not None:
+        raise CommandError(
+            "One history at a time: send either "
+            'register listenbrainz:"your user name" or register lastfm:"your user name".'
+        )
+    source = sources[0]
+    user = fields[source]
+    if not user:
+        raise CommandError(f'The user name is empty — e.g. register {source}:"your user name".')
+    if len(user) > MAX_USER or any(ch in user for ch in "/?#"):
+        raise CommandError(
+            f"That doesn't look like a user name. Write the name from your profile's "
+            f'address, e.g. register {source}:"rj".'
+        )
+    return RegisterUserName(source=source, user=user, name=name)
 
 
 def _send_song(fields: dict[str, str], leftover: str) -> SendSong:

@@ -42,15 +42,19 @@ def is_same_track(one: Track, other: Track) -> bool:
 
 
 def is_same_recording(track: Track, play: Play) -> bool:
-    """The play is of the shared recording: same Spotify track; or same ISRC with
-    lengths that agree; or, for sources that know only names (scrobbles), the same
-    normalized artist and title, the length breaking ties when both are known."""
+    """The play is of the shared recording, tried in this order: the same Spotify
+    track; the same ISRC with lengths that agree; the same MusicBrainz recording id
+    (when the share has one); or, for listens that carry only names (a scrobble
+    from Apple Music, say), the same normalized artist and title, the length
+    breaking ties when both are known."""
     if play.track_uri is not None and play.track_uri == track.uri:
         return True
     if track.isrc and play.isrc == track.isrc:
         if play.duration_ms is not None:
             return abs(play.duration_ms - track.duration_ms) <= ISRC_LENGTH_TOLERANCE_MS
         return _same_names(track, play)
+    if track.recording_mbid and play.recording_mbid == track.recording_mbid:
+        return True
     if play.title is None or play.artist is None:
         return False
     if not _same_names(track, play):

@@ -18,6 +18,9 @@ class Track:
     duration_ms: int
     url: str  # the link a person can open
     isrc: str | None = None  # same recording on another release shares it
+    # MusicBrainz recording id: Spotify's catalog has none, so shares carry none
+    # today (and the stores keep none); matching uses it once a catalog fills it
+    recording_mbid: str | None = None
 
     @property
     def title(self) -> str:

@@ -6,17 +6,43 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sendsongs.domain.models import Person, QuickReply, Reply, Track
+from sendsongs.domain.models import Person, Play, QuickReply, Reply, Track
 
 EXAMPLE_LINK = "https://open.spotify.com/track/46X0dXeliHXD73sxexJx7d"
 
 
-def help_text() -> Reply:
+# how people call the sources in chat, and where they fix a history that is empty
+SOURCE_NAMES = {"spotify": "Spotify", "listenbrainz": "ListenBrainz", "lastfm": "Last.fm"}
+PROFILE_URLS = {
+    "listenbrainz": "https://listenbrainz.org/user/",
+    "lastfm": "https://www.last.fm/user/",
+}
+CONNECT_PLAYER = {
+    "listenbrainz": "https://listenbrainz.org/settings/music-services/details/",
+    "lastfm": "https://www.last.fm/about/trackmymusic",
+}
+
+
+def source_name(source: str) -> str:
+    return SOURCE_NAMES.get(source, source)
+
+
+def help_text(offered: Sequence[str] = (), current: str | None = None) -> Reply:
+    """`offered`: the sources registered by user name that this bot has set up;
+    `current`: the source the person uses now, if connected."""
+    public = "".join(
+        f'• register {source}:"your user name" — use your public {source_name(source)} '
+        "history instead (any player that scrobbles to it counts)\n"
+        for source in offered
+    )
+    using = f"You're connected through {source_name(current)}.\n\n" if current else ""
     return Reply(
         "Send Songs tells you when a friend actually listened to a song you sent.\n\n"
+        f"{using}"
         "• register — connect your Spotify (friends find you by your name in this chat)\n"
         '• register name:"Bob Jones" — connect under another name\n'
         '• register code:"…" name:"Bob Jones" — finish signing up with a code from the web page\n'
+        f"{public}"
         '• send_song name:"Bob Jones" pre:"You need this" post:"Told you!" '
         f"{EXAMPLE_LINK} — send a song; pre: goes with it, post: after they listened\n"
         f"• send {EXAMPLE_LINK} to Bob Jones — the same, without notes\n"
@@ -38,10 +64,10 @@ def register_link(url: str, name: str, valid_for: timedelta) -> Reply:
     )
 
 
-def need_a_name() -> Reply:
+def need_a_name(command: str = "register") -> Reply:
     return Reply(
         "I couldn't read your name from this chat. Tell me how friends should find you: "
-        'register name:"Your Name"'
+        f'{command} name:"Your Name"'
     )
 
 
@@ -53,6 +79,94 @@ def connected(name: str, again: bool) -> Reply:
     )
 
 
+def public_connected(
+    source: str, name: str, account: str, today: int, latest: Play | None, previous: str | None
+) -> Reply:
+    """After `register listenbrainz:"…"`: what the history shows, so the person can
+    tell it is theirs, and what to do when it shows nothing yet."""
+    label = source_name(source)
+    if previous is None:
+        opening = f"You're connected, {name}! I'll watch {label} user {account}"
+    elif previous == source:
+        opening = f"Reconnected, {name}! I'll watch {label} user {account}"
+    else:
+        before = source_name(previous)
+        opening = f"Switched, {name}: I'll watch {label} user {account} instead of {before}"
+    if latest is None:
+        seen = (
+            f"Their history is empty so far, so I can't see any listens yet. Connect your "
+            f"music player to {label} ({CONNECT_PLAYER.get(source, label)}); what it "
+            "records from now on counts."
+        )
+    elif today:
+        seen = f"I see {today} listen{'s' if today != 1 else ''} today (the last 24 hours), "
+        seen += f"the latest {_play_title(latest)}."
+    else:
+        seen = (
+            f"I see no listens today (the last 24 hours); the latest was {_play_title(latest)} "
+            f"on {latest.played_at:%d %b %Y}. If you listen elsewhere now, connect that "
+            f"player to {label} ({CONNECT_PLAYER.get(source, label)})."
+        )
+    return Reply(
+        f"{opening}. {seen}\nFriends can now send you songs, and you can send them: "
+        f'send_song name:"Friend\'s Name" {EXAMPLE_LINK}'
+    )
+
+
+def _play_title(play: Play) -> str:
+    title = play.title or "a song"
+    return f"{title} by {play.artist}" if play.artist else title
+
+
+def no_such_user(source: str, user: str) -> Reply:
+    label = source_name(source)
+    return Reply(
+        f'I can\'t find a {label} user called "{user}". Check the spelling: it is the name '
+        f"at the end of your profile's address, {PROFILE_URLS.get(source, '')}<name>. "
+        "Nothing was connected."
+    )
+
+
+def history_private(source: str, user: str) -> Reply:
+    return Reply(
+        f"{source_name(source)} user {user} hides their recent listening, so I can't see "
+        'what you play. On Last.fm open Settings → Privacy, untick "Hide recent listening '
+        f'information", save, then send register {source}:"{user}" again. Nothing was connected.'
+    )
+
+
+def source_not_offered(source: str) -> Reply:
+    return Reply(
+        f"This bot doesn't offer {source_name(source)} histories (its owner hasn't set "
+        'that up). Send register to connect Spotify, or register listenbrainz:"your user '
+        'name" to use ListenBrainz.'
+    )
+
+
+def source_busy(source: str, minutes: int) -> Reply:
+    return Reply(
+        f"{source_name(source)} asked me to slow down for a while. Please send that again "
+        f"in {max(1, minutes)} minute{'s' if minutes > 1 else ''}. Nothing was connected yet."
+    )
+
+
+def source_unavailable(source: str) -> Reply:
+    return Reply(
+        f"{source_name(source)} isn't answering right now. Please send that again in a few "
+        "minutes. Nothing was connected yet."
+    )
+
+
+def history_refused(source: str, account: str | None) -> Reply:
+    """A public history that can no longer be read (made private, renamed, deleted)."""
+    user = account or "your user name"
+    return Reply(
+        f"I can no longer read the {source_name(source)} history of {user} (it was made "
+        "private, renamed or deleted), so I can't tell friends you listened. Fix it, then "
+        f'send register {source}:"{user}" again.'
+    )
+
+
 def bad_code(login_url: str) -> Reply:
     return Reply(
         "That code is unknown, used or expired (codes last 15 minutes). "
@@ -61,7 +175,10 @@ def bad_code(login_url: str) -> Reply:
 
 
 def not_registered() -> Reply:
-    return Reply("First connect your Spotify so friends can send you songs too: send register")
+    return Reply(
+        "First connect your play history so friends can send you songs too: send register "
+        "(Spotify), or send help for the other ways"
+    )
 
 
 def nobody_called(name: str) -> Reply:

@@ -2,6 +2,7 @@
 
     conversation   store incoming messages, read them, answer (every command)
     registration   connect a play history (chat link, page and code)
+    name_registration  connect a public history by user name (ListenBrainz, Last.fm)
     renewals       remind people before a grant lapses for good
     sharing        send_song: look up, find the friend or group, store, deliver
     groups         create, add to, remove from, leave, delete and list groups
@@ -28,6 +29,7 @@ from sendsongs.service.checks import ListenChecks
 from sendsongs.service.conversation import Conversation
 from sendsongs.service.delivery import Delivery
 from sendsongs.service.groups import Groups
+from sendsongs.service.name_registration import NameRegistration
 from sendsongs.service.overview import Overview
 from sendsongs.service.registration import Registration
 from sendsongs.service.renewals import Renewals
@@ -57,10 +59,17 @@ class Service:
         self.delivery = Delivery(ports.stores.outbox, ports.channels, ports.clock)
         self.registration = Registration(ports, self.delivery, signer, public_url, oauth_source)
         self.groups = Groups(ports, self.delivery)
+        self.name_registration = NameRegistration(ports, self.registration)
         self.sharing = Sharing(ports, self.delivery, schedule, self.groups)
         self.overview = Overview(ports)
         self.conversation = Conversation(
-            ports, self.delivery, self.registration, self.sharing, self.groups, self.overview
+            ports,
+            self.delivery,
+            self.registration,
+            self.name_registration,
+            self.sharing,
+            self.groups,
+            self.overview,
         )
         renewal_link = self.registration.renewal_link
         self.checks = ListenChecks(ports, self.delivery, schedule, renewal_link)

@@ -26,7 +26,7 @@ from sendsongs.domain.models import (
     ShareStatus,
 )
 from sendsongs.domain.schedule import Schedule
-from sendsongs.errors import AccessRefused, GrantRevoked, RateLimited, ServiceError
+from sendsongs.errors import AccessRefused, GrantRevoked, NotFound, RateLimited, ServiceError
 from sendsongs.ports import Ports
 from sendsongs.service.delivery import Delivery
 from sendsongs.service.pauses import RATE_LIMIT_FLOOR, pause_source, paused_until
@@ -173,7 +173,7 @@ class ListenChecks:
             return _Reading((await history.plays(connection, since)).plays, [])
         except GrantRevoked:
             return await self._lost(connection, ConnectionStatus.REVOKED)
-        except AccessRefused:
+        except (AccessRefused, NotFound):  # NotFound: a public history renamed or deleted
             return await self._lost(connection, ConnectionStatus.REFUSED)
         except RateLimited as error:
             pauses = self._ports.stores.pauses
@@ -192,8 +192,10 @@ class ListenChecks:
             return _Reading(None, [])
         if status is ConnectionStatus.REVOKED:
             notice = replies.reconnect_needed(self._reconnect_link(address, person.name))
-        else:
+        elif connection.grant is not None:  # an OAuth source: Spotify's allow-list
             notice = replies.access_refused()
+        else:  # a public history made private, renamed or deleted
+            notice = replies.history_refused(connection.source, connection.account)
         return _Reading(None, [(person.id, notice)])
 
     async def _notices(self, notices: Sequence[tuple[str, Reply]]) -> list[Outgoing]:

@@ -21,6 +21,7 @@ from sendsongs.domain.commands import (
     LeaveGroup,
     ListGroups,
     Register,
+    RegisterUserName,
     RegisterWithCode,
     RemoveFromGroup,
     SendSong,
@@ -33,6 +34,7 @@ from sendsongs.ports import Ports
 from sendsongs.service.choices import read_choice
 from sendsongs.service.delivery import Delivery
 from sendsongs.service.groups import Groups
+from sendsongs.service.name_registration import NameRegistration
 from sendsongs.service.overview import Overview
 from sendsongs.service.registration import Registration
 from sendsongs.service.sharing import Sharing
@@ -49,6 +51,7 @@ class Conversation:
         ports: Ports,
         delivery: Delivery,
         registration: Registration,
+        name_registration: NameRegistration,
         sharing: Sharing,
         groups: Groups,
         overview: Overview,
@@ -56,6 +59,7 @@ class Conversation:
         self._ports, self._delivery = ports, delivery
         self._registration, self._sharing = registration, sharing
         self._groups, self._overview = groups, overview
+        self._name_registration = name_registration
 
     async def accept(self, messages: Sequence[IncomingMessage]) -> int:
         """Durably store incoming messages; returns how many were new."""
@@ -133,13 +137,17 @@ class Conversation:
         log.info("command", kind=type(command).__name__, address=str(message.sender))
         match command:
             case Help():
-                return replies.help_text()
+                return await self._help(message)
             case Register():
                 return await self._registration.chat_link(
                     message.sender, command.name, message.profile_name
                 )
             case RegisterWithCode():
                 return await self._registration.redeem_code(message.sender, command)
+            case RegisterUserName():
+                return await self._name_registration.register(
+                    message.sender, command, message.profile_name
+                )
             case SendSong():
                 return await self._sharing.send_song(message, command)
             case CreateGroup():
@@ -158,6 +166,14 @@ class Conversation:
                 return await self._overview.status(message)
             case Cancel():
                 return await self._overview.cancel(message, command)
+
+    async def _help(self, message: IncomingMessage) -> Reply:
+        """What the bot understands, with the sources it offers and the one in use."""
+        people = self._ports.stores.people
+        person = await people.person_at(message.sender)
+        connection = await people.get_connection(person.id) if person else None
+        current = connection.source if connection else None
+        return replies.help_text(self._name_registration.offered, current)
 
     async def _reply(self, message: IncomingMessage, reply: Reply) -> None:
         await self._delivery.send(message.sender, reply, MessageKind.RESPONSE)

@@ -77,7 +77,7 @@ class Registration:
 
     async def chat_link(self, address: Address, name: str | None, profile: str | None) -> Reply:
         """`register`: a personal link that connects the source to this chat."""
-        name = name or await self._known_name(address, profile)
+        name = name or await self.known_name(address, profile)
         if not name:
             return replies.need_a_name()
         return replies.register_link(self.personal_link(address, name), name, LINK_VALID)
@@ -92,7 +92,8 @@ class Registration:
         days until the person reads it."""
         return self.personal_link(address, name, RENEW_LINK_VALID)
 
-    async def _known_name(self, address: Address, profile: str | None) -> str | None:
+    async def known_name(self, address: Address, profile: str | None) -> str | None:
+        """The name a person is known by: theirs here, else the channel's profile name."""
         person = await self._ports.stores.people.person_at(address)
         if person is not None:
             return person.name
@@ -139,10 +140,11 @@ class Registration:
             return LoginFailed("The music service isn't answering. Please start again shortly.")
         if link.address is None or link.name is None:
             return await self._hand_out_code(account)
-        refusal = await self._taken_by_someone_else(account, link.address)
+        refusal = await self.taken_by_someone_else(account, link.address, self._source)
         if refusal is not None:
             return LoginFailed(refusal)
-        reply = await self._save(link.address, link.name, account)
+        previous = await self.save(link.address, link.name, self._source, account)
+        reply = self._connected_reply(link.name, account, previous)
         await self._delivery.send(link.address, reply, MessageKind.UPDATE)
         if not account.readable:
             return LoginFailed(replies.access_refused_page())
@@ -154,19 +156,20 @@ class Registration:
         account = await self._ports.stores.secrets.take_signup_code(command.code, now)
         if account is None:
             return replies.bad_code(self.login_url)
-        refusal = await self._taken_by_someone_else(account, address)
+        refusal = await self.taken_by_someone_else(account, address, self._source)
         if refusal is not None:
             return Reply(refusal)
-        return await self._save(address, command.name, account)
+        previous = await self.save(address, command.name, self._source, account)
+        return self._connected_reply(command.name, account, previous)
 
-    async def _taken_by_someone_else(self, account: LinkedAccount, address: Address) -> str | None:
+    async def taken_by_someone_else(
+        self, account: LinkedAccount, address: Address, source: str
+    ) -> str | None:
         """One account, one person: otherwise one person's plays would count as
         another's listens."""
         if account.account is None:
             return None
-        holder = await self._ports.stores.people.connection_of_account(
-            self._source, account.account
-        )
+        holder = await self._ports.stores.people.connection_of_account(source, account.account)
         if holder is None:
             return None
         person = await self._ports.stores.people.person_at(address)
@@ -180,7 +183,11 @@ class Registration:
         await self._ports.stores.secrets.save_signup_code(code, account, expires_at)
         return SignupCode(code)
 
-    async def _save(self, address: Address, name: str, account: LinkedAccount) -> Reply:
+    async def save(
+        self, address: Address, name: str, source: str, account: LinkedAccount
+    ) -> str | None:
+        """Make `address` a person called `name` whose one connection is `account`
+        at `source`; returns the source they were connected to before, if any."""
         people, now = self._ports.stores.people, self._ports.clock.now()
         existing = await people.person_at(address)
         person = Person(
@@ -188,16 +195,20 @@ class Registration:
             name=name,
             registered_at=existing.registered_at if existing else now,
         )
+        before = await people.get_connection(person.id) if existing else None
         await people.save_person(person, address)
         status = ConnectionStatus.OK if account.readable else ConnectionStatus.REFUSED
         await people.save_connection(
-            Connection(person.id, self._source, account.account, now, account.grant, status)
+            Connection(person.id, source, account.account, now, account.grant, status)
         )
-        log.info("connected", person=person.id, source=self._source, status=status.value)
+        log.info("connected", person=person.id, source=source, status=status.value)
+        return before.source if before else None
+
+    def _connected_reply(self, name: str, account: LinkedAccount, previous: str | None) -> Reply:
         if not account.readable:
             # friends can still send songs; they are told their listens can't be seen
             return replies.access_refused()
-        return replies.connected(name, again=existing is not None)
+        return replies.connected(name, again=previous is not None)
 
 
 def _challenge(verifier: str) -> str:

@@ -10,6 +10,7 @@ from sendsongs.domain.commands import (
     CommandError,
     Help,
     Register,
+    RegisterUserName,
     RegisterWithCode,
     SendSong,
     parse,
@@ -33,6 +34,9 @@ def test_help(text: str) -> None:
         ("Register name:\u201cBob  Jones\u201d", Register("Bob Jones")),
         ('register code:"abc" name:"Bob"', RegisterWithCode("abc", "Bob")),
         ('register name:"Bob" code:abc', RegisterWithCode("abc", "Bob")),
+        ('register listenbrainz:"rob_j"', RegisterUserName("listenbrainz", "rob_j")),
+        ('register lastfm:"RJ" name:"Bob Jones"', RegisterUserName("lastfm", "RJ", "Bob Jones")),
+        ("Register name:Bob LastFM:rj", RegisterUserName("lastfm", "rj", "Bob")),
     ],
 )
 def test_register(text: str, command: object) -> None:
@@ -132,3 +136,18 @@ def test_a_short_link_is_kept_for_the_service_to_follow() -> None:
     assert isinstance(command, SendSong)
     assert command.short_link == ("link.tospotify.com", "a1B2c3D4e5")
     assert command.track_id == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('register listenbrainz:""', "The user name is empty"),
+        ('register listenbrainz:"a" lastfm:"b"', "One history at a time"),
+        ('register lastfm:"a" code:"c"', "One history at a time"),
+        ('register lastfm:"https://www.last.fm/user/rj"', "doesn't look like a user name"),
+        ('register apple:"rj"', "I don't know the field apple:"),
+    ],
+)
+def test_register_by_user_name_mistakes(text: str, says: str) -> None:
+    with pytest.raises(CommandError, match=says):
+        parse(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -86,3 +87,62 @@ def test_find_listens_takes_the_earliest_qualifying_play() -> None:
     ]
     [listen] = find_listens([SHARE], plays)
     assert listen.play.played_at == T0 + timedelta(minutes=3)
+
+
+# -- listens from ListenBrainz and Last.fm: the examples of the issue --
+
+PAPER = Track(
+    "spotify:track:46X0dXeliHXD73sxexJx7d", "Paper Lanterns", ("The Velvet Orchards",),
+    221_480, "u", isrc="USXR11700231",
+)  # fmt: skip
+PAPER_SHARE = Share("s", "alice", "carol", PAPER, T0, T0)
+
+
+def test_a_listen_carrying_the_spotify_id_counts() -> None:
+    """ListenBrainz's Spotify import: additional_info.spotify_id, read as a URI."""
+    assert is_listen(PAPER_SHARE, Play(T0, "spotify:track:46X0dXeliHXD73sxexJx7d"))
+
+
+def test_a_listen_carrying_the_isrc_counts_on_another_release() -> None:
+    assert is_listen(PAPER_SHARE, Play(T0, "spotify:track:single", "USXR11700231", 222_000))
+
+
+def test_the_recording_mbid_counts_when_the_share_has_one() -> None:
+    mbid = "8f3471b5-7e6a-48da-86a9-c1c07a0f47ae"
+    with_mbid = Share("s", "a", "c", replace(PAPER, recording_mbid=mbid), T0, T0)
+    assert is_listen(with_mbid, Play(T0, recording_mbid=mbid))
+    assert not is_listen(with_mbid, Play(T0, recording_mbid="another"))
+    assert not is_listen(PAPER_SHARE, Play(T0, recording_mbid=mbid))  # the catalog had none
+
+
+@pytest.mark.parametrize(
+    ("artist", "title"),
+    [
+        ("The Velvet Orchards", "Paper Lanterns (Remastered 2011)"),
+        ("the velvet orchards", "PAPER LANTERNS - Remastered 2011"),
+        ("The Velvet Orchards feat. Juno Ashby", "Paper Lanterns"),
+        ("The Velvet Orchards", "Paper Lanterns (feat. Juno Ashby)"),
+        ("The Vélvet Orchards", "Paper Lanterns!"),
+    ],
+)
+def test_a_listen_with_only_artist_and_title_counts_whatever_the_spelling(
+    artist: str, title: str
+) -> None:
+    """A play in Apple Music, scrobbled: no Spotify id, no ISRC, a title spelt its way."""
+    assert is_listen(PAPER_SHARE, Play(T0, artist=artist, title=title))
+
+
+def test_a_different_song_by_the_same_artist_is_not_a_listen() -> None:
+    assert not is_listen(PAPER_SHARE, Play(T0, artist="The Velvet Orchards", title="Low Tide"))
+
+
+def test_the_length_breaks_a_tie_between_same_named_takes() -> None:
+    near = Play(T0, artist="The Velvet Orchards", title="Paper Lanterns", duration_ms=225_000)
+    live = Play(T0, artist="The Velvet Orchards", title="Paper Lanterns", duration_ms=480_000)
+    assert is_listen(PAPER_SHARE, near)
+    assert not is_listen(PAPER_SHARE, live)
+
+
+def test_a_scrobble_before_the_share_does_not_count() -> None:
+    early = Play(T0 - timedelta(seconds=1), artist="The Velvet Orchards", title="Paper Lanterns")
+    assert not is_listen(PAPER_SHARE, early)

@@ -1,0 +1,1 @@
+"""ListenBrainz as a play-history source: public listens, read by user name."""
