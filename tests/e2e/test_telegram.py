@@ -168,7 +168,8 @@ def test_telegram_429_is_waited_out_and_the_song_still_arrives(
     sandbox.post("/_sandbox/faults", path_prefix=SEND, chat_id=str(BOB), status=429,
                  retry_after=6, count=1)  # fmt: skip
     sandbox.say(ALICE, f'send_song name:"Bob Jones" spotify:track:{TRACK}')
-    sandbox.wait_for_message(ALICE, "to Bob Jones")
+    told = sandbox.wait_for_message(ALICE, "for Bob Jones")
+    assert told.startswith("Saved ") and "goes out shortly" in told  # not "Sent" yet
     tg_wait(sandbox, "Alice Liddell:", timeout=15)
     assert sandbox.calls(f"POST {SEND.replace(TG_TOKEN, '{token}')}") >= 2
-    assert "message_queued" in tg_bot.process.output()
+    assert "message_retry_later" in tg_bot.process.output()

@@ -289,7 +289,7 @@ def share_waiting(friend: Person, track: Track, why: str, readable: bool) -> Rep
     reason = f" {why}." if why else ""
     return Reply(
         f"Saved {track.title} for {friend.name}, but I couldn't deliver it yet.{reason} "
-        "I keep it for a week; maybe give them a nudge. "
+        "I keep it for a week. "
         f"{_promise(friend, readable)}"
     )
 

@@ -36,6 +36,10 @@ RETRY_CEILING = timedelta(minutes=10)
 CHANNEL_RETRY = timedelta(seconds=30)
 
 
+# what a sender reads when their song waits for a passing failure to pass
+RETRYING = "the chat app asked me to wait a moment, so it goes out shortly"
+
+
 class Sent(Enum):
     DELIVERED = "delivered"
     QUEUED = "queued"  # kept in the outbox and retried
@@ -133,7 +137,7 @@ class Delivery:
             age = self._clock.now() - message.created_at
             await self._outbox.retry_outgoing(message.id, self._retry_at(error, _attempts(age)))
             log.warning("message_retry_later", error=str(error), **where)
-            return Outcome(Sent.QUEUED)
+            return Outcome(Sent.QUEUED, RETRYING)
         # refused for good: retrying would fail forever
         log.error("message_refused", error=str(error), **where)
         if stored:

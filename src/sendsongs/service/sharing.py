@@ -148,7 +148,7 @@ class Sharing:
             return _Shared(friend, share, "I have no way to reach them", readable)
         song = replies.share_for_friend(sender.name, command.pre, track)
         outcome = await self._delivery.send(address, song, MessageKind.UPDATE, message.sender)
-        if outcome.sent is Sent.HELD:
+        if outcome.sent in (Sent.HELD, Sent.QUEUED):  # "Sent" only when it arrived
             return _Shared(friend, share, outcome.explanation, readable)
         if outcome.sent is Sent.DELIVERED:
             await stores.shares.mark_delivered(share.id, self._ports.clock.now())
