@@ -89,6 +89,8 @@ class MemoryStore:
         self.codes: dict[str, tuple[LinkedAccount, datetime]] = {}
         self.choices: dict[str, Choice] = {}
         self.pauses: dict[str, datetime] = {}
+        self.limit_events: dict[str, list[datetime]] = {}  # key -> expiry of each attempt
+        self.erasures: dict[str, datetime] = {}
         self.shares: dict[str, Share] = {}
         self.checks: dict[str, _Check] = {}
         self.outbox: dict[str, tuple[Outgoing, _Leased]] = {}
@@ -104,6 +106,8 @@ class MemoryStore:
             outbox=self,
             secrets=self,
             pauses=self,
+            limits=self,
+            erasures=self,
             admin=self,
         )
 
@@ -128,6 +132,15 @@ class MemoryStore:
         self.links = {k: v for k, v in self.links.items() if v.expires_at > now}
         self.codes = {k: v for k, v in self.codes.items() if v[1] > now}
         self.choices = {k: v for k, v in self.choices.items() if v.expires_at > now}
+        self.limit_events = {
+            k: alive for k, v in self.limit_events.items() if (alive := [e for e in v if e > now])
+        }
+
+    async def scrub(self) -> None:
+        return None  # nothing deleted from a dict lingers anywhere
+
+    async def reencrypt(self) -> int:
+        return 0  # kept in memory, never encrypted
 
     # -- inbox --
     async def add_incoming(self, messages: Sequence[IncomingMessage]) -> int:
@@ -156,7 +169,13 @@ class MemoryStore:
 
     async def finish_incoming(self, message_id: str) -> None:
         if message_id in self.inbox:
-            self.inbox[message_id][1].done = True
+            message, state = self.inbox[message_id]
+            state.done = True
+            # as SQLite: only the id and the time stay
+            self.inbox[message_id] = (
+                IncomingMessage(message.id, Address("", ""), message.received_at),
+                state,
+            )
 
     # -- people, addresses, connections --
     async def save_person(self, person: Person, address: Address) -> None:
@@ -241,6 +260,15 @@ class MemoryStore:
         if person_id in self.connections:
             self.connections[person_id] = replace(self.connections[person_id], reminded_at=_utc(at))
 
+    async def addresses_of(self, person_id: str) -> list[Address]:
+        return [a for a, (pid, _) in self.addresses.items() if pid == person_id]
+
+    async def erase_person(self, person_id: str) -> None:
+        self.people.pop(person_id, None)
+        self.connections.pop(person_id, None)
+        for address in await self.addresses_of(person_id):
+            del self.addresses[address]
+
     # -- single-use secrets --
     async def save_pending_link(self, link: PendingLink) -> None:
         self.links[link.state] = replace(link, expires_at=_utc(link.expires_at))
@@ -264,6 +292,33 @@ class MemoryStore:
     async def take_choice(self, token: str, now: datetime) -> Choice | None:
         choice = self.choices.pop(token, None)
         return choice if choice is not None and choice.expires_at > _utc(now) else None
+
+    async def erase_for(self, addresses: Sequence[Address], account: str | None) -> None:
+        gone = set(addresses)
+        self.links = {k: v for k, v in self.links.items() if v.address not in gone}
+        self.choices = {k: v for k, v in self.choices.items() if v.address not in gone}
+        if account is not None:
+            self.codes = {k: v for k, v in self.codes.items() if v[0].account != account}
+
+    # -- limits and erasure receipts --
+    async def take(self, key: str, now: datetime, window: timedelta, limit: int) -> datetime | None:
+        now = _utc(now)
+        counted = [expiry for expiry in self.limit_events.get(key, []) if expiry > now]
+        if len(counted) >= limit:
+            self.limit_events[key] = counted
+            return min(counted)
+        self.limit_events[key] = [*counted, now + window]
+        return None
+
+    async def forget(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self.limit_events.pop(key, None)
+
+    async def record_erasure(self, code: str, erased_at: datetime) -> None:
+        self.erasures.setdefault(code, _utc(erased_at))
+
+    async def erased_at(self, code: str) -> datetime | None:
+        return self.erasures.get(code)
 
     # -- pauses --
     async def pause(self, source: str, until: datetime) -> None:
@@ -417,6 +472,16 @@ class MemoryStore:
         check = self.checks.get(recipient_id)
         return check.next_check_at if check else None
 
+    async def erase_shares_of(self, person_id: str) -> list[Share]:
+        gone = sorted(
+            (s for s in self.shares.values() if person_id in (s.sender_id, s.recipient_id)),
+            key=lambda s: (s.shared_at, s.id),
+        )
+        for share in gone:
+            del self.shares[share.id]
+        self.checks.pop(person_id, None)
+        return gone
+
     # -- outbox --
     async def add_outgoing(self, messages: Sequence[Outgoing]) -> None:
         checked = [replace(m, created_at=_utc(m.created_at)) for m in messages]
@@ -459,6 +524,17 @@ class MemoryStore:
         for message in old:
             del self.outbox[message.id]
         return sorted(old, key=lambda m: m.created_at)
+
+    async def erase_to(self, addresses: Sequence[Address]) -> int:
+        erased = set(addresses)
+        gone = [
+            mid
+            for mid, (m, _) in self.outbox.items()
+            if m.address in erased or m.on_behalf_of in erased
+        ]
+        for mid in gone:
+            del self.outbox[mid]
+        return len(gone)
 
     async def release_held(self, address: Address) -> int:
         released = 0

@@ -36,6 +36,7 @@ from sendsongs.ports import (
     Stores,
 )
 from sendsongs.service import Service
+from sendsongs.service.limits import Quotas
 from sendsongs.signing import Signer
 from sendsongs.sources.lastfm.client import LastfmClient
 from sendsongs.sources.lastfm.history import LastfmHistory
@@ -96,9 +97,8 @@ def build_stores(settings: Settings) -> Stores:
     if url.startswith("sqlite:///"):
         # `migrate` may run without the key: it creates tables and encrypts nothing
         secret = settings.secret_key.get_secret_value() if settings.secret_key else ""
-        return open_sqlite(
-            url.removeprefix("sqlite:///"), TokenCipher(secret or secrets.token_urlsafe(32))
-        )
+        cipher = TokenCipher(secret or secrets.token_urlsafe(32), settings.previous_keys)
+        return open_sqlite(url.removeprefix("sqlite:///"), cipher)
     raise ConfigError(
         "SENDSONGS_DATABASE_URL: dynamodb:// needs the AWS extra, which this build lacks"
     )
@@ -179,8 +179,9 @@ def build_runtime(settings: Settings, overrides: Overrides | None = None) -> Run
     service = Service(
         ports,
         schedule=settings.schedule,
-        signer=Signer(settings.secret("SENDSONGS_SECRET_KEY"), clock),
+        signer=Signer(settings.secret("SENDSONGS_SECRET_KEY"), clock, settings.previous_keys),
         public_url=settings.public_url,
+        quotas=Quotas(signups=settings.signups_per_hour, shares=settings.shares_per_hour),
     )
     return Runtime(settings=settings, service=service, stores=stores, http=http)
 

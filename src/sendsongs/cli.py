@@ -1,4 +1,4 @@
-"""`sendsongs serve | sandbox | demo | migrate` (docs/contract.md, "Commands")."""
+"""`sendsongs serve | sandbox | demo | migrate | rotate-keys` (docs/contract.md, "Commands")."""
 
 from __future__ import annotations
 
@@ -52,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_demo)
     migrate = commands.add_parser("migrate", help="create or upgrade the store's schema")
     migrate.set_defaults(run=_migrate)
+    rotate = commands.add_parser(
+        "rotate-keys",
+        help="re-encrypt stored tokens under SENDSONGS_SECRET_KEY "
+        "(old keys in SENDSONGS_PREVIOUS_SECRET_KEYS)",
+    )
+    rotate.set_defaults(run=_rotate_keys)
     return parser
 
 
@@ -82,6 +88,27 @@ def _migrate(args: argparse.Namespace) -> None:
     configure_logging(settings.log_level)
     asyncio.run(migrate(settings))
     print(f"sendsongs: schema of {settings.database_url} is up to date")  # noqa: T201
+
+
+def _rotate_keys(args: argparse.Namespace) -> None:
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    if not settings.secret_key or not settings.secret_key.get_secret_value():
+        raise ConfigError("SENDSONGS_SECRET_KEY must be set: it is the key to re-encrypt under")
+    count = asyncio.run(rotate_keys(settings))
+    print(  # noqa: T201
+        f"sendsongs: {count} stored value{'' if count == 1 else 's'} re-encrypted under the "
+        "current key; SENDSONGS_PREVIOUS_SECRET_KEYS can now be emptied"
+    )
+
+
+async def rotate_keys(settings: Settings) -> int:
+    stores = build_stores(settings)
+    try:
+        await stores.admin.migrate()
+        return await stores.admin.reencrypt()
+    finally:
+        await stores.admin.close()
 
 
 async def migrate(settings: Settings) -> None:

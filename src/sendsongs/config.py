@@ -44,6 +44,9 @@ class Settings(BaseSettings):
         "http://127.0.0.1:8000", validation_alias=AliasChoices("SENDSONGS_PUBLIC_URL")
     )
     secret_key: SecretStr | None = _env("SENDSONGS_SECRET_KEY")
+    # not in the original: keys being rotated out, newest first, comma-separated;
+    # accepted for reading stored tokens and signed links, never used to write
+    previous_secret_keys: SecretStr | None = _env("SENDSONGS_PREVIOUS_SECRET_KEYS")
     messenger_verify_token: SecretStr | None = _env("MESSENGER_VERIFY_TOKEN")
     messenger_app_secret: SecretStr | None = _env("MESSENGER_APP_SECRET")
     messenger_page_access_token: SecretStr | None = _env("MESSENGER_PAGE_ACCESS_TOKEN")
@@ -83,6 +86,14 @@ class Settings(BaseSettings):
         None, ge=0, validation_alias=AliasChoices("SENDSONGS_FIRST_CHECK")
     )
     log_level: str = Field("INFO", validation_alias=AliasChoices("SENDSONGS_LOG_LEVEL"))
+    # not in the original: per-person limits, so one person cannot make the bot flood
+    # a friend or spend the app's Spotify quota
+    signups_per_hour: int = Field(
+        5, gt=0, validation_alias=AliasChoices("SENDSONGS_SIGNUPS_PER_HOUR")
+    )
+    shares_per_hour: int = Field(
+        30, gt=0, validation_alias=AliasChoices("SENDSONGS_SHARES_PER_HOUR")
+    )
 
     @field_validator("public_url")
     @classmethod
@@ -148,6 +159,12 @@ class Settings(BaseSettings):
             if self.first_check is None
             else timedelta(seconds=self.first_check),
         )
+
+    @property
+    def previous_keys(self) -> tuple[str, ...]:
+        """SENDSONGS_PREVIOUS_SECRET_KEYS as a list, newest first."""
+        raw = self._value("SENDSONGS_PREVIOUS_SECRET_KEYS")
+        return tuple(key.strip() for key in raw.split(",") if key.strip())
 
     @property
     def channels(self) -> tuple[str, ...]:

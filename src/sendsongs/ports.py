@@ -1,6 +1,7 @@
 """The Protocols the service needs from the outside world.
 
-    store roles   People · Shares · Groups · Inbox · Outbox · Secrets · Pauses (+ StoreAdmin)
+    store roles   People · Shares · Groups · Inbox · Outbox · Secrets · Pauses · Limits ·
+                  Erasures (+ StoreAdmin)
     chat          ChatChannel, one per channel, routed by an address's channel name
     music         Catalog (track look-up) · PlayHistory and AccountLink (OAuth) or
                   AccountLookup (user name), one per source
@@ -220,6 +221,15 @@ class People(Protocol):
         """The person was reminded; a new connection (saved again) clears it."""
         ...
 
+    async def addresses_of(self, person_id: str) -> list[Address]:
+        """Every address tied to the person, in no particular order."""
+        ...
+
+    async def erase_person(self, person_id: str) -> None:
+        """Delete the person, their addresses and their connection (grant included);
+        nothing if they are not there."""
+        ...
+
 
 class Shares(Protocol):
     """Shares and the per-recipient check schedule."""
@@ -277,6 +287,11 @@ class Shares(Protocol):
         """When the recipient's next check is due (None: no check scheduled)."""
         ...
 
+    async def erase_shares_of(self, person_id: str) -> list[Share]:
+        """Delete every share sent by or to the person, and their check; returns the
+        deleted shares. A check claimed meanwhile can no longer settle."""
+        ...
+
 
 class Groups(Protocol):
     """Groups of people, each owned by the person who made it; names are unique per
@@ -321,7 +336,8 @@ class Inbox(Protocol):
         ...
 
     async def finish_incoming(self, message_id: str) -> None:
-        """Mark a message handled; it is never claimed again."""
+        """Mark a message handled; it is never claimed again. What it said, and who
+        said it, is forgotten: only its id stays, to drop redeliveries."""
         ...
 
 
@@ -357,6 +373,11 @@ class Outbox(Protocol):
         first: they waited long enough."""
         ...
 
+    async def erase_to(self, addresses: Sequence[Address]) -> int:
+        """Drop every message waiting for these addresses, or sent on their behalf
+        (their songs held for a friend); returns how many."""
+        ...
+
 
 class Secrets(Protocol):
     """Single-use secrets: OAuth states, sign-up codes, button choices."""
@@ -381,6 +402,11 @@ class Secrets(Protocol):
         """Remove and return the choice if it exists and has not expired."""
         ...
 
+    async def erase_for(self, addresses: Sequence[Address], account: str | None) -> None:
+        """Drop the OAuth states and choices of these addresses, and the sign-up
+        codes holding `account` (if given)."""
+        ...
+
 
 class Pauses(Protocol):
     """App-wide pauses a source asked for (rate limits), seen by every worker."""
@@ -390,6 +416,31 @@ class Pauses(Protocol):
         ...
 
     async def paused_until(self, source: str) -> datetime | None: ...
+
+
+class Limits(Protocol):
+    """Per-person attempt counters (sign-ups, shares), agreed on by every worker."""
+
+    async def take(self, key: str, now: datetime, window: timedelta, limit: int) -> datetime | None:
+        """Count one attempt under `key` at `now`, unless `limit` attempts were counted
+        within `window` before it. None if counted; otherwise nothing is counted and
+        the answer is when the oldest counted attempt leaves the window (try then)."""
+        ...
+
+    async def forget(self, keys: Sequence[str]) -> None:
+        """Drop every attempt counted under these keys."""
+        ...
+
+
+class Erasures(Protocol):
+    """Receipts of erasures done at someone's request: a confirmation code and when.
+    They hold no personal data, so they outlive what they describe."""
+
+    async def record_erasure(self, code: str, erased_at: datetime) -> None: ...
+
+    async def erased_at(self, code: str) -> datetime | None:
+        """When the erasure with this confirmation code was done; None if unknown."""
+        ...
 
 
 class StoreAdmin(Protocol):
@@ -409,6 +460,18 @@ class StoreAdmin(Protocol):
         this to its own expiry (DynamoDB TTL)."""
         ...
 
+    async def scrub(self) -> None:
+        """Make what was deleted unreadable in the store's files (SQLite: deleted
+        content is zeroed as it goes, then the write-ahead log is checkpointed and
+        truncated). Backends whose deletes leave nothing behind do nothing."""
+        ...
+
+    async def reencrypt(self) -> int:
+        """Re-encrypt every stored credential under the current key (after a key
+        rotation, while the previous keys are still accepted for reading); returns
+        how many values were rewritten."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -423,6 +486,8 @@ class Stores:
     outbox: Outbox
     secrets: Secrets
     pauses: Pauses
+    limits: Limits
+    erasures: Erasures
     admin: StoreAdmin
 
 

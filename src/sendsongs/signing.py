@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -28,12 +29,16 @@ class _ClockSigner(TimestampSigner):
 
 class Signer:
     """One serializer per purpose (salt), so a chat-link token can never pass as a
-    `state` and the other way round."""
+    `state` and the other way round. Signs with `secret_key`; links signed with one
+    of `previous` (a key being rotated out) are still read."""
 
-    def __init__(self, secret_key: str, clock: Clock) -> None:
+    def __init__(self, secret_key: str, clock: Clock, previous: Sequence[str] = ()) -> None:
+        # itsdangerous takes keys oldest first and signs with the last
+        keys = [*reversed(previous), secret_key]
+
         def serializer(salt: str) -> URLSafeTimedSerializer:
             return URLSafeTimedSerializer(
-                secret_key, salt=salt, signer=_ClockSigner, signer_kwargs={"clock": clock}
+                keys, salt=salt, signer=_ClockSigner, signer_kwargs={"clock": clock}
             )
 
         self._login = serializer("sendsongs.login-link")

@@ -7,7 +7,15 @@ from pydantic import AliasChoices
 
 from sendsongs.cli import _parser
 from sendsongs.config import Settings
-from sendsongs.domain.commands import Help, Register, RegisterWithCode, SendSong, parse
+from sendsongs.domain.commands import (
+    ForgetMe,
+    Help,
+    Register,
+    RegisterWithCode,
+    SendSong,
+    Yes,
+    parse,
+)
 from sendsongs.web.app import ROUTES
 
 DESIGN_VARIABLES = {
@@ -19,7 +27,10 @@ DESIGN_VARIABLES = {
     "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_URL",
     "LISTENBRAINZ_API_URL", "LASTFM_API_KEY", "LASTFM_API_URL",
 }  # fmt: skip
-ADDED_VARIABLES = {"SENDSONGS_FIRST_CHECK", "SENDSONGS_LOG_LEVEL", "SPOTIFY_SHORT_LINK_URL"}
+ADDED_VARIABLES = {
+    "SENDSONGS_FIRST_CHECK", "SENDSONGS_LOG_LEVEL", "SPOTIFY_SHORT_LINK_URL",
+    "SENDSONGS_PREVIOUS_SECRET_KEYS", "SENDSONGS_SIGNUPS_PER_HOUR", "SENDSONGS_SHARES_PER_HOUR",
+}  # fmt: skip
 
 
 def test_every_setting_has_its_design_name() -> None:
@@ -54,9 +65,9 @@ def test_serve_options(argv: list[str], host: str, port: int) -> None:
     assert (args.host, args.port) == (host, port)
 
 
-@pytest.mark.parametrize("command", ["serve", "sandbox", "demo", "migrate"])
+@pytest.mark.parametrize("command", ["serve", "sandbox", "demo", "migrate", "rotate-keys"])
 def test_commands_exist(command: str) -> None:
-    assert _parser().parse_args([command]).run.__name__ == f"_{command}"
+    assert _parser().parse_args([command]).run.__name__ == f"_{command.replace('-', '_')}"
 
 
 def test_routes() -> None:
@@ -67,6 +78,8 @@ def test_routes() -> None:
         ("/spotify/login", "GET"),
         ("/spotify/callback", "GET"),
         ("/healthz", "GET"),
+        ("/messenger/data-deletion", "POST"),
+        ("/messenger/data-deletion", "GET"),
     } <= routes
 
 
@@ -76,3 +89,5 @@ def test_chat_words() -> None:
     assert isinstance(parse("register"), Register)
     assert isinstance(parse('register code:"c" name:"N"'), RegisterWithCode)
     assert isinstance(parse(f'send_song name:"N" pre:"a" post:"b" {link}'), SendSong)
+    assert parse("forget me") == ForgetMe()
+    assert parse("yes") == Yes()

@@ -10,6 +10,7 @@
     create_group name:"Band" · add_to_group group:"Band" name:"Bob Jones"
     remove_from_group group:"Band" name:"Bob Jones" · leave_group group:"Band"
     delete_group group:"Band" · groups · status · cancel
+    forget me            (then `yes` to confirm)
 
 Fields come in any order and as `key:"quoted value"` (a space after the colon is
 fine) or `key:word`; phones' curly quotes count as straight ones. `send` is short
@@ -104,6 +105,18 @@ class Status:
 
 
 @dataclass(frozen=True)
+class ForgetMe:
+    """Erase everything held about the person; `confirmed` once they said yes."""
+
+    confirmed: bool = False
+
+
+@dataclass(frozen=True)
+class Yes:
+    """A bare `yes`: the answer to a question the bot asked (today: `forget me`)."""
+
+
+@dataclass(frozen=True)
 class Cancel:
     send_key: str | None = None  # set when the sender picked a share; None: the latest
 
@@ -122,6 +135,8 @@ Command = (
     | ListGroups
     | Status
     | Cancel
+    | ForgetMe
+    | Yes
 )
 
 
@@ -141,7 +156,7 @@ _WORDS = {
     "create_group": "create_group", "add_to_group": "add_to_group",
     "remove_from_group": "remove_from_group", "leave_group": "leave_group",
     "delete_group": "delete_group", "groups": "groups", "status": "status",
-    "cancel": "cancel",
+    "cancel": "cancel", "forget me": "forget me", "yes": "yes",
 }  # fmt: skip
 # the sources whose histories are public and named by a user name
 USER_NAME_SOURCES = ("listenbrainz", "lastfm")
@@ -169,11 +184,16 @@ def parse(text: str) -> Command:
     """Parse one chat message; raises CommandError with a helpful reply."""
     text = text.translate(_QUOTES).strip()
     word, _, rest = text.partition(" ")
-    verb = _WORDS.get(text.lower()) or _WORDS.get(word.lower())
+    bare = " ".join(text.lower().rstrip("!.").split())  # "Yes!", "forget  me."
+    verb = _WORDS.get(bare) or _WORDS.get(word.lower())
     if verb is None:
         raise CommandError(_unknown(text, word, rest))
     if verb in _BARE:
         return _BARE[verb]
+    if verb in ("forget me", "yes"):
+        if bare != verb:  # only the bare words: nothing is erased by accident
+            raise CommandError(f'Send just "{verb}", nothing else, to do that.')
+        return ForgetMe() if verb == "forget me" else Yes()
     fields, leftover = _fields(rest, verb)
     if verb == "register":
         return _register(fields)

@@ -52,6 +52,7 @@ def help_text(offered: Sequence[str] = (), current: str | None = None) -> Reply:
         'delete_group group:"…" · groups — manage and list your groups\n'
         "• status — your recent shares, and songs sent to you not played yet\n"
         "• cancel — stop tracking your latest pending share\n"
+        "• forget me — disconnect and erase everything I hold about you\n"
         "• help — this list\n\n"
         "Plays in a Spotify Private Session never reach your history, so they can't count."
     )
@@ -396,3 +397,42 @@ def _span(delta: timedelta) -> str:
             count = seconds // size
             return f"{count} {unit}{'' if count == 1 else 's'}"
     return f"{seconds} seconds"
+
+
+def forget_question(payload: str, valid_for: timedelta) -> Reply:
+    return Reply(
+        "This disconnects your Spotify and erases everything I hold about you: your name, "
+        "your connection, the songs you sent and were sent, and messages waiting for you. "
+        "Friends won't be able to send you songs. It can't be undone. "
+        f"Send yes within {_span(valid_for)} to go ahead; anything else keeps you.",
+        (QuickReply(title="Yes, forget me", payload=payload),),
+    )
+
+
+def forgotten() -> Reply:
+    return Reply(
+        "Done: I've erased everything I held about you and disconnected your Spotify. "
+        "You can also remove Send Songs from your Spotify account's Apps page. "
+        "If you write to me again, you start as someone new."
+    )
+
+
+def nothing_to_confirm() -> Reply:
+    return Reply("There's no question waiting for a yes. Send help to see what I can do.")
+
+
+def share_ended_erased(track: Track, shared_at: datetime) -> Reply:
+    # no name: this message may wait in the outbox, and the person asked to be erased
+    return Reply(
+        f"The friend you sent {track.title} to on {shared_at:%d %b %Y} asked me to erase "
+        "everything I held about them, so that share has ended and I can't tell whether "
+        "they listened."
+    )
+
+
+def too_many(what: str, per: timedelta, wait: timedelta) -> Reply:
+    minutes = max(1, -(-int(wait.total_seconds()) // 60))  # rounded up
+    return Reply(
+        f"That's more {what} than I take from one person in {_span(per)}. Please try "
+        f"again in {minutes} minute{'s' if minutes > 1 else ''}."
+    )

@@ -10,6 +10,8 @@
     choices        buttons that finish a command, kept server-side by token
     checks         per-recipient history checks: listened / expired, notices
     delivery       send now or keep in the outbox; route by address
+    forgetting     `forget me` and erasure requests: erase a person
+    limits         per-person sign-up and share limits
 
 `Service` builds them once over a Ports; every runtime (serve, demo, Lambda,
 benchmarks) drives the bot through it.
@@ -31,6 +33,8 @@ from sendsongs.service.delivery import Delivery
 from sendsongs.service.groups import Groups
 from sendsongs.service.name_registration import NameRegistration
 from sendsongs.service.overview import Overview
+from sendsongs.service.forgetting import Forgetting
+from sendsongs.service.limits import Quotas
 from sendsongs.service.registration import Registration
 from sendsongs.service.renewals import Renewals
 from sendsongs.service.sharing import Sharing
@@ -53,15 +57,21 @@ class Service:
         signer: Signer,
         public_url: str,
         oauth_source: str = "spotify",
+        quotas: Quotas | None = None,
     ) -> None:
         self.ports = ports
         self.schedule = schedule
+        self.public_url = public_url
+        quotas = quotas or Quotas()
         self.delivery = Delivery(ports.stores.outbox, ports.channels, ports.clock)
-        self.registration = Registration(ports, self.delivery, signer, public_url, oauth_source)
+        self.registration = Registration(
+            ports, self.delivery, signer, public_url, oauth_source, quotas
+        )
         self.groups = Groups(ports, self.delivery)
         self.name_registration = NameRegistration(ports, self.registration)
-        self.sharing = Sharing(ports, self.delivery, schedule, self.groups)
+        self.sharing = Sharing(ports, self.delivery, schedule, self.groups, quotas)
         self.overview = Overview(ports)
+        self.forgetting = Forgetting(ports, self.delivery)
         self.conversation = Conversation(
             ports,
             self.delivery,
@@ -70,6 +80,7 @@ class Service:
             self.sharing,
             self.groups,
             self.overview,
+            self.forgetting,
         )
         renewal_link = self.registration.renewal_link
         self.checks = ListenChecks(ports, self.delivery, schedule, renewal_link)

@@ -12,18 +12,19 @@ from datetime import timedelta
 from typing import Any
 
 from sendsongs.domain import replies
-from sendsongs.domain.commands import AddToGroup, Cancel, SendSong
+from sendsongs.domain.commands import AddToGroup, Cancel, ForgetMe, SendSong
 from sendsongs.domain.models import Address, Choice, IncomingMessage, Reply
 from sendsongs.ports import Ports
 
 CHOICE_PREFIX = "c:"  # a button payload: the token of a Choice kept server-side
 CHOICE_VALID = timedelta(hours=1)
 
-Choosable = SendSong | AddToGroup | Cancel
+Choosable = SendSong | AddToGroup | Cancel | ForgetMe
 _KINDS: dict[str, type[Choosable]] = {
     "send_song": SendSong,
     "add_to_group": AddToGroup,
     "cancel": Cancel,
+    "forget_me": ForgetMe,
 }
 _KIND_OF = {cls: kind for kind, cls in _KINDS.items()}
 
@@ -34,10 +35,16 @@ async def offer(ports: Ports, to: Address, commands: Sequence[Choosable]) -> lis
     payloads = []
     for command in commands:
         token = secrets.token_urlsafe(12)
-        fields = {"kind": _KIND_OF[type(command)], **dataclasses.asdict(command)}
-        await ports.stores.secrets.save_choice(Choice(token, to, json.dumps(fields), expires_at))
+        await ports.stores.secrets.save_choice(
+            Choice(token, to, choice_payload(command), expires_at)
+        )
         payloads.append(CHOICE_PREFIX + token)
     return payloads
+
+
+def choice_payload(command: Choosable) -> str:
+    """The JSON a Choice keeps for `command` (for callers that pick their own token)."""
+    return json.dumps({"kind": _KIND_OF[type(command)], **dataclasses.asdict(command)})
 
 
 async def read_choice(ports: Ports, message: IncomingMessage) -> Choosable | Reply | None:

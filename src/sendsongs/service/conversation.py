@@ -17,6 +17,7 @@ from sendsongs.domain.commands import (
     CommandError,
     CreateGroup,
     DeleteGroup,
+    ForgetMe,
     Help,
     LeaveGroup,
     ListGroups,
@@ -26,6 +27,7 @@ from sendsongs.domain.commands import (
     RemoveFromGroup,
     SendSong,
     Status,
+    Yes,
     parse,
     shared_link,
 )
@@ -36,6 +38,7 @@ from sendsongs.service.delivery import Delivery
 from sendsongs.service.groups import Groups
 from sendsongs.service.name_registration import NameRegistration
 from sendsongs.service.overview import Overview
+from sendsongs.service.forgetting import Forgetting
 from sendsongs.service.registration import Registration
 from sendsongs.service.sharing import Sharing
 
@@ -55,11 +58,13 @@ class Conversation:
         sharing: Sharing,
         groups: Groups,
         overview: Overview,
+        forgetting: Forgetting,
     ) -> None:
         self._ports, self._delivery = ports, delivery
         self._registration, self._sharing = registration, sharing
         self._groups, self._overview = groups, overview
         self._name_registration = name_registration
+        self._forgetting = forgetting
 
     async def accept(self, messages: Sequence[IncomingMessage]) -> int:
         """Durably store incoming messages; returns how many were new."""
@@ -166,6 +171,12 @@ class Conversation:
                 return await self._overview.status(message)
             case Cancel():
                 return await self._overview.cancel(message, command)
+            case ForgetMe():
+                if command.confirmed:  # the button under the question
+                    return await self._forgetting.confirmed(message)
+                return await self._forgetting.ask(message.sender)
+            case Yes():
+                return await self._forgetting.confirm(message)
 
     async def _help(self, message: IncomingMessage) -> Reply:
         """What the bot understands, with the sources it offers and the one in use."""

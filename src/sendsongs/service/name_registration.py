@@ -40,6 +40,9 @@ class NameRegistration:
         name = command.name or await self._registration.known_name(address, profile)
         if not name:
             return replies.need_a_name(f'register {source}:"{user}"')
+        limited = await self._registration.over_limit(address)
+        if limited is not None:
+            return limited
         now = self._ports.clock.now()
         pauses = self._ports.stores.pauses
         paused = await paused_until(pauses, source, now)

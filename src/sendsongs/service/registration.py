@@ -25,6 +25,7 @@ from sendsongs.domain.models import (
 from sendsongs.errors import GrantRevoked, ServiceError
 from sendsongs.ports import AccountLink, LinkedAccount, Ports
 from sendsongs.service.delivery import Delivery
+from sendsongs.service.limits import Quotas, over_limit, signup_key
 from sendsongs.signing import InvalidLink, Signer
 
 log = structlog.get_logger(__name__)
@@ -65,10 +66,16 @@ def new_person_id() -> str:
 
 class Registration:
     def __init__(
-        self, ports: Ports, delivery: Delivery, signer: Signer, public_url: str, source: str
+        self,
+        ports: Ports,
+        delivery: Delivery,
+        signer: Signer,
+        public_url: str,
+        source: str,
+        quotas: Quotas,
     ) -> None:
         self._ports, self._delivery, self._signer = ports, delivery, signer
-        self._source = source
+        self._source, self._quotas = source, quotas
         self.login_url = f"{public_url}/{source}/login"
 
     @property
@@ -80,12 +87,20 @@ class Registration:
         name = name or await self.known_name(address, profile)
         if not name:
             return replies.need_a_name()
+        refusal = await self.over_limit(address)
+        if refusal is not None:
+            return refusal
         return replies.register_link(self.personal_link(address, name), name, LINK_VALID)
 
     def personal_link(self, address: Address, name: str, valid_for: timedelta = LINK_VALID) -> str:
         """A signed link, valid `valid_for`, that connects `address` under `name`."""
         token = self._signer.login_token(str(address), name, valid_for)
         return f"{self.login_url}?t={token}"
+
+    async def over_limit(self, address: Address) -> Reply | None:
+        """Count one sign-up attempt from `address`; the refusal past the limit."""
+        limit = self._quotas.signups
+        return await over_limit(self._ports, signup_key(address), limit, "sign-up attempts")
 
     def renewal_link(self, address: Address, name: str) -> str:
         """The one-tap link of a reminder or a reconnect notice: it must outlive the
@@ -152,6 +167,9 @@ class Registration:
 
     async def redeem_code(self, address: Address, command: RegisterWithCode) -> Reply:
         """`register code:"…" name:"…"`: the page flow's last step."""
+        limited = await self.over_limit(address)
+        if limited is not None:
+            return limited
         now = self._ports.clock.now()
         account = await self._ports.stores.secrets.take_signup_code(command.code, now)
         if account is None:

@@ -29,6 +29,7 @@ from sendsongs.ports import Ports
 from sendsongs.service import choices
 from sendsongs.service.delivery import Delivery, Sent
 from sendsongs.service.groups import SIMILAR, Groups
+from sendsongs.service.limits import Quotas, over_limit, share_key
 from sendsongs.service.pauses import RATE_LIMIT_FLOOR, pause_source, paused_until
 
 log = structlog.get_logger(__name__)
@@ -49,10 +50,15 @@ class _Shared:
 
 class Sharing:
     def __init__(
-        self, ports: Ports, delivery: Delivery, schedule: Schedule, groups: Groups
+        self,
+        ports: Ports,
+        delivery: Delivery,
+        schedule: Schedule,
+        groups: Groups,
+        quotas: Quotas,
     ) -> None:
         self._ports, self._delivery, self._schedule = ports, delivery, schedule
-        self._groups = groups
+        self._groups, self._quotas = groups, quotas
 
     async def send_song(self, message: IncomingMessage, command: SendSong) -> Reply:
         sender = await self._ports.stores.people.person_at(message.sender)
@@ -68,7 +74,7 @@ class Sharing:
         friend = await self._friend(message, sender, command)
         if isinstance(friend, Reply):
             return friend
-        track = await self._look_up(command.track_id)
+        track = await self._within_limit(sender) or await self._look_up(command.track_id)
         if isinstance(track, Reply):
             return track
         shared = await self._share_with(message, sender, friend, track, command, None)
@@ -163,7 +169,7 @@ class Sharing:
         friends = [p for p in members if p is not None and p.id != sender.id]
         if not friends:
             return group_replies.empty_group(group.name)
-        track = await self._look_up(command.track_id)
+        track = await self._within_limit(sender) or await self._look_up(command.track_id)
         if isinstance(track, Reply):
             return track
         outcomes = [
@@ -204,6 +210,11 @@ class Sharing:
         payloads = await choices.offer(self._ports, message.sender, picks)
         owners = [await self._ports.stores.people.get_person(g.owner_id) for g in named]
         return replies.which_group(name, [o.name if o else "?" for o in owners[:SIMILAR]], payloads)
+
+    async def _within_limit(self, sender: Person) -> Reply | None:
+        """Counted before the look-up, which is what spends the app's Spotify quota;
+        a group send counts once. None: go ahead."""
+        return await over_limit(self._ports, share_key(sender.id), self._quotas.shares, "songs")
 
     async def _resolve(self, short_link: tuple[str, str]) -> str | Reply:
         """The track id behind a short link, or the reply that says why not."""

@@ -11,7 +11,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
 
-from sendsongs.web import health, spotify_oauth, telegram_webhook, webhook
+from sendsongs.web import data_deletion, health, spotify_oauth, telegram_webhook, webhook
 from sendsongs.web.context import BotContext
 
 log = structlog.get_logger("sendsongs.http")
@@ -23,6 +23,8 @@ ROUTES = [
     Route("/spotify/login", spotify_oauth.login, methods=["GET"]),
     Route("/spotify/callback", spotify_oauth.callback, methods=["GET"]),
     Route("/healthz", health.healthz, methods=["GET"]),
+    Route(data_deletion.PATH, data_deletion.request_deletion, methods=["POST"]),
+    Route(data_deletion.PATH, data_deletion.deletion_status, methods=["GET"]),
 ]
 
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import structlog
+
 from sendsongs.crypto import TokenCipher
 from sendsongs.errors import StoreError
 from sendsongs.ports import Stores
 from sendsongs.stores.sqlite.db import SqliteDatabase
 from sendsongs.stores.sqlite.groups import SqliteGroups
+from sendsongs.stores.sqlite.limits import SqliteErasures, SqliteLimits
 from sendsongs.stores.sqlite.pauses import SqlitePauses
 from sendsongs.stores.sqlite.people import SqlitePeople
 from sendsongs.stores.sqlite.queues import SqliteInbox, SqliteOutbox
+from sendsongs.stores.sqlite.rotation import reencrypt
 from sendsongs.stores.sqlite.schema import (
     SCHEMA_VERSION,
     apply_migrations,
@@ -21,12 +25,14 @@ from sendsongs.stores.sqlite.schema import (
 from sendsongs.stores.sqlite.secrets import SqliteSecrets
 from sendsongs.stores.sqlite.shares import SqliteShares
 
+log = structlog.get_logger(__name__)
+
 
 class SqliteAdmin:
     """Schema, health, housekeeping and shutdown of one SQLite file."""
 
-    def __init__(self, db: SqliteDatabase) -> None:
-        self._db = db
+    def __init__(self, db: SqliteDatabase, cipher: TokenCipher) -> None:
+        self._db, self._cipher = db, cipher
 
     def __repr__(self) -> str:
         return f"SqliteAdmin({self._db.path!r})"
@@ -51,9 +57,18 @@ class SqliteAdmin:
                 "DELETE FROM inbox WHERE done = 1 AND received_at < ?",
                 (to_db_time(handled_before),),
             )
-            for table in ("pending_links", "signup_codes", "choices"):
+            for table in ("pending_links", "signup_codes", "choices", "limit_events"):
                 # the names are the constants above, never input
                 await db.execute(f"DELETE FROM {table} WHERE expires_at <= ?", (now_value,))  # noqa: S608
+
+    async def scrub(self) -> None:
+        # deletes already zeroed what they removed (secure_delete); the log still
+        # holds older page versions until it is checkpointed and truncated
+        if not await self._db.checkpoint():
+            log.warning("scrub_incomplete", reason="a reader kept part of the log")
+
+    async def reencrypt(self) -> int:
+        return await reencrypt(self._db, self._cipher)
 
     async def close(self) -> None:
         await self._db.close()
@@ -70,5 +85,7 @@ def open_sqlite(path: str, cipher: TokenCipher, *, busy_timeout: float = 10.0) -
         outbox=SqliteOutbox(db),
         secrets=SqliteSecrets(db, cipher),
         pauses=SqlitePauses(db),
-        admin=SqliteAdmin(db),
+        limits=SqliteLimits(db),
+        erasures=SqliteErasures(db),
+        admin=SqliteAdmin(db, cipher),
     )

@@ -46,6 +46,9 @@ class SqliteDatabase:
                 # NORMAL under WAL: a power cut may lose the last commits, never corrupt.
                 await db.execute("PRAGMA synchronous = NORMAL")
                 await db.execute("PRAGMA foreign_keys = ON")
+                # deleted rows are overwritten with zeros, not left in free space:
+                # an erased person must not be readable in the file afterwards
+                await db.execute("PRAGMA secure_delete = ON")
             except BaseException:
                 await db.close()
                 raise
@@ -85,6 +88,14 @@ class SqliteDatabase:
         async with self.session(write=True) as db:
             cursor = await db.execute(sql, params)
             return cursor.rowcount
+
+    async def checkpoint(self) -> bool:
+        """Copy the write-ahead log into the database and truncate it to nothing, so
+        old page versions (deleted rows among them) leave the -wal file. False if
+        another connection's reader kept part of the log (try again later)."""
+        async with self.session(write=False) as db:
+            rows = await fetchall(db, "PRAGMA wal_checkpoint(TRUNCATE)")
+        return bool(rows) and rows[0][0] == 0
 
     async def close(self) -> None:
         async with self._lock:

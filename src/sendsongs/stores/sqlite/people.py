@@ -138,6 +138,21 @@ class SqlitePeople:
             "UPDATE connections SET reminded_at = ? WHERE person_id = ?",
             (to_db_time(at), person_id),
         )
+    async def addresses_of(self, person_id: str) -> list[Address]:
+        rows = await self._db.read(
+            "SELECT address FROM addresses WHERE person_id = ?", (person_id,)
+        )
+        return [Address.parse(row["address"]) for row in rows]
+
+    async def erase_person(self, person_id: str) -> None:
+        async with self._db.session(write=True) as db:
+            for table, column in (
+                ("connections", "person_id"),
+                ("addresses", "person_id"),
+                ("people", "id"),
+            ):
+                # the names are the constants above, never input
+                await db.execute(f"DELETE FROM {table} WHERE {column} = ?", (person_id,))  # noqa: S608
 
     def _grant_values(
         self, grant: Grant | None

@@ -79,8 +79,11 @@ class SqliteInbox:
         return [incoming_from(row) for row in rows]
 
     async def finish_incoming(self, message_id: str) -> None:
+        # keep only the id (redeliveries) and the time (purge): nothing personal
         await self._db.write(
-            "UPDATE inbox SET done = 1, lease_until = NULL WHERE id = ?", (message_id,)
+            "UPDATE inbox SET done = 1, lease_until = NULL, sender = '', text = '',"
+            " payload = NULL, attachments = '[]', profile_name = NULL WHERE id = ?",
+            (message_id,),
         )
 
 
@@ -127,6 +130,15 @@ class SqliteOutbox:
             " WHERE address = ? AND held = 1",
             (str(address),),
         )
+
+
+    async def erase_to(self, addresses: Sequence[Address]) -> int:
+        async with self._db.session(write=True) as db:
+            cursor = await db.executemany(
+                "DELETE FROM outbox WHERE address = :a OR on_behalf_of = :a",
+                [{"a": str(a)} for a in addresses],
+            )
+            return cursor.rowcount
 
 
 async def insert_outgoing(db: aiosqlite.Connection, messages: Iterable[Outgoing]) -> None:

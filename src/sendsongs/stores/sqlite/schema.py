@@ -253,6 +253,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX group_members_person ON group_members (person_id)",
     ),
+    # 6: per-person attempt counters (sign-ups, shares) and receipts of erasures
+    (
+        """CREATE TABLE limit_events (
+            key TEXT NOT NULL,  -- e.g. "share:<person id>"
+            at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL  -- when it stops counting
+        )""",
+        "CREATE INDEX limit_events_key ON limit_events (key, expires_at)",
+        "CREATE INDEX limit_events_expiry ON limit_events (expires_at)",
+        """CREATE TABLE erasures (
+            code TEXT PRIMARY KEY,  -- the confirmation code given to whoever asked
+            erased_at INTEGER NOT NULL
+        )""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 
 from sendsongs.crypto import TokenCipher
@@ -87,6 +88,14 @@ class SqliteSecrets:
             payload=row["payload"],
             expires_at=from_db_time(row["expires_at"]),
         )
+
+    async def erase_for(self, addresses: Sequence[Address], account: str | None) -> None:
+        keys = [(str(address),) for address in addresses]
+        async with self._db.session(write=True) as db:
+            await db.executemany("DELETE FROM pending_links WHERE address = ?", keys)
+            await db.executemany("DELETE FROM choices WHERE address = ?", keys)
+            if account is not None:
+                await db.execute("DELETE FROM signup_codes WHERE account = ?", (account,))
 
     async def _take(self, sql: str, key: str, now: datetime) -> sqlite3.Row | None:
         async with self._db.session(write=True) as db:

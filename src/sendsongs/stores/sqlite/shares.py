@@ -154,6 +154,16 @@ class SqliteShares:
                 )
         return True
 
+    async def erase_shares_of(self, person_id: str) -> list[Share]:
+        async with self._db.session(write=True) as db:
+            rows = await fetchall(
+                db,
+                "DELETE FROM shares WHERE sender_id = :id OR recipient_id = :id RETURNING *",
+                {"id": person_id},
+            )
+            await db.execute("DELETE FROM recipient_checks WHERE recipient_id = ?", (person_id,))
+        return sorted((share_from(row) for row in rows), key=lambda s: (s.shared_at, s.id))
+
     async def next_check_at(self, recipient_id: str) -> datetime | None:
         rows = await self._db.read(
             "SELECT next_check_at FROM recipient_checks WHERE recipient_id = ?", (recipient_id,)
