@@ -186,6 +186,8 @@ def parse(text: str) -> Command:
     word, _, rest = text.partition(" ")
     bare = " ".join(text.lower().rstrip("!.").split())  # "Yes!", "forget  me."
     verb = _WORDS.get(bare) or _WORDS.get(word.lower())
+    if verb is None and bare.startswith("forget me "):
+        verb = "forget me"
     if verb is None:
         raise CommandError(_unknown(text, word, rest))
     if verb in _BARE:
