@@ -91,7 +91,8 @@ async def test_writing_again_starts_as_someone_new(friends: World) -> None:
     await friends.say(BOB, f'send_song name:"Alice Liddell" {LINK}')
     assert "First connect your Spotify" in friends.chat.last(BOB).text
     await friends.register(BOB, "Bob Jones")
-    assert friends.chat.last(BOB).text.startswith("You're connected, Bob Jones!")  # not "Reconnected"
+    # "You're connected", not "Reconnected": nothing of the old Bob is known
+    assert friends.chat.last(BOB).text.startswith("You're connected, Bob Jones!")
     assert await friends.store.id_of(BOB) != old_id
 
 

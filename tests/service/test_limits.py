@@ -67,8 +67,7 @@ async def test_shares_are_limited_per_hour_before_any_look_up(friends: World) ->
     sent_to_bob = len(friends.chat.texts(BOB))
     await friends.say(ALICE, f'send_song name:"Bob Jones" {LINK}')
     assert friends.chat.last(ALICE).text == (
-        "That's more songs than I take from one person in 1 hour. "
-        "Please try again in 58 minutes."
+        "That's more songs than I take from one person in 1 hour. Please try again in 58 minutes."
     )
     assert len(friends.chat.texts(BOB)) == sent_to_bob  # Bob is not flooded
     assert len(await friends.store.pending_shares(BOB)) == 2

@@ -14,12 +14,14 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 ALGORITHM = "HMAC-SHA256"
 # A request that names no `expires` is honoured this long after `issued_at`.
 DEFAULT_LIFETIME = timedelta(days=1)
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class BadSignedRequest(ValueError):
@@ -59,6 +61,8 @@ def read_signed_request(signed_request: str, app_secret: str, now: datetime) -> 
 
 
 def _b64decode(text: str) -> bytes:
+    if not _BASE64URL.fullmatch(text):  # the decoder would skip stray characters
+        raise BadSignedRequest("not base64url")
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):

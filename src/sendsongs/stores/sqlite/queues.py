@@ -131,7 +131,6 @@ class SqliteOutbox:
             (str(address),),
         )
 
-
     async def erase_to(self, addresses: Sequence[Address]) -> int:
         async with self._db.session(write=True) as db:
             cursor = await db.executemany(
