@@ -296,3 +296,13 @@ async def test_sqlite_rotation_refuses_values_no_key_reads(sqlite_path: Path) ->
     await stores.admin.close()
     for secret in (ACCESS, REFRESH):
         assert secret.encode() not in b"".join(sqlite_files(sqlite_path).values())
+
+
+async def test_erase_to_drops_what_waits_on_their_behalf(stores: Stores) -> None:
+    outbox = stores.outbox
+    song = replace(note("song-from-bob", ANN), on_behalf_of=BOB)  # Bob's song, held for Ann
+    await outbox.add_outgoing([song, note("other", ANN)])
+    await outbox.hold_outgoing("song-from-bob")
+    assert await outbox.erase_to([BOB]) == 1
+    assert await outbox.drop_held(at(1000)) == []
+    assert [m.id for m in await outbox.claim_outgoing(at(5), at(6), 10)] == ["other"]

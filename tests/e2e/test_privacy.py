@@ -97,7 +97,7 @@ def test_forget_me_erases_the_person_down_to_the_bytes(
     sandbox.say(ALICE, f'send_song name:"Bob Jones" {SONG}')
     sandbox.wait_for_message(ALICE, 'I don\'t know anyone called "Bob Jones"')
     sandbox.say(BOB, f'send_song name:"Alice Liddell" {SONG}')  # Bob starts as someone new
-    sandbox.wait_for_message(BOB, "First connect your Spotify")
+    sandbox.wait_for_message(BOB, "First connect your play history")
 
 
 def b64(data: bytes) -> str:

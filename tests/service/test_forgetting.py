@@ -89,7 +89,7 @@ async def test_writing_again_starts_as_someone_new(friends: World) -> None:
     await ask(friends)
     await friends.say(BOB, "yes")
     await friends.say(BOB, f'send_song name:"Alice Liddell" {LINK}')
-    assert "First connect your Spotify" in friends.chat.last(BOB).text
+    assert "First connect your play history" in friends.chat.last(BOB).text
     await friends.register(BOB, "Bob Jones")
     # "You're connected", not "Reconnected": nothing of the old Bob is known
     assert friends.chat.last(BOB).text.startswith("You're connected, Bob Jones!")
@@ -178,3 +178,19 @@ async def test_a_check_in_flight_for_the_erased_person_settles_nothing(friends: 
     await friends.say(BOB, "yes")
     assert not await friends.service.checks.check(check)
     assert [m for m, _ in friends.memory.outbox.values() if m.address == at(BOB)] == []
+
+
+async def test_groups_they_own_go_and_they_leave_the_others(friends: World) -> None:
+    await friends.say(BOB, 'create_group name:"Bob Band"')
+    await friends.say(BOB, 'add_to_group group:"Bob Band" name:"Alice Liddell"')
+    await friends.say(CAROL, 'create_group name:"Choir"')
+    await friends.say(CAROL, 'add_to_group group:"Choir" name:"Bob Jones"')
+    await friends.say(CAROL, 'add_to_group group:"Choir" name:"Alice Liddell"')
+    bob_id = await friends.store.id_of(BOB)
+    await ask(friends)
+    await friends.say(BOB, "yes")
+    groups = friends.memory.roles().groups
+    alices = await groups.groups_of(await friends.store.id_of(ALICE))
+    assert [g.name for g in alices] == ["Choir"]
+    assert bob_id not in alices[0].members
+    assert await groups.groups_of(bob_id) == []

@@ -36,7 +36,7 @@ def test_rotate_rewrites_only_what_an_old_key_wrote() -> None:
 
 def test_links_signed_with_a_previous_key_still_work() -> None:
     clock = FakeClock()
-    token = Signer(OLD, clock).login_token("messenger:1", "Ann")
+    token = Signer(OLD, clock).login_token("messenger:1", "Ann", timedelta(minutes=5))
     assert Signer(NEW, clock, [OLD]).read_login_token(token, timedelta(minutes=5)) == (
         "messenger:1",
         "Ann",

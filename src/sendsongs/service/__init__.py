@@ -30,11 +30,11 @@ from sendsongs.ports import Ports
 from sendsongs.service.checks import ListenChecks
 from sendsongs.service.conversation import Conversation
 from sendsongs.service.delivery import Delivery
+from sendsongs.service.forgetting import Forgetting
 from sendsongs.service.groups import Groups
+from sendsongs.service.limits import Quotas
 from sendsongs.service.name_registration import NameRegistration
 from sendsongs.service.overview import Overview
-from sendsongs.service.forgetting import Forgetting
-from sendsongs.service.limits import Quotas
 from sendsongs.service.registration import Registration
 from sendsongs.service.renewals import Renewals
 from sendsongs.service.sharing import Sharing

@@ -35,10 +35,10 @@ from sendsongs.domain.models import Address, IncomingMessage, MessageKind, Reply
 from sendsongs.ports import Ports
 from sendsongs.service.choices import read_choice
 from sendsongs.service.delivery import Delivery
+from sendsongs.service.forgetting import Forgetting
 from sendsongs.service.groups import Groups
 from sendsongs.service.name_registration import NameRegistration
 from sendsongs.service.overview import Overview
-from sendsongs.service.forgetting import Forgetting
 from sendsongs.service.registration import Registration
 from sendsongs.service.sharing import Sharing
 

@@ -1,8 +1,9 @@
 """`forget me` and erasure requests: erase a person, and everything tied to them.
 
-What goes: their name, addresses, connection (tokens included), the shares they
-sent and were sent, messages waiting for them, their button choices, sign-in
-states and sign-up codes, and their limit counters; then the store makes the
+What goes: their name, addresses, connection (tokens included), the groups they
+own and their place in others', the shares they sent and were sent, messages
+waiting for them or sent on their behalf, their button choices, sign-in states
+and sign-up codes, and their limit counters; then the store makes the
 deleted data unreadable in its files. Senders of shares still pending to them are
 told the share ended. Afterwards nobody can find them, and if they write again
 they start as someone new.
@@ -29,9 +30,9 @@ from sendsongs.domain.models import (
     ShareStatus,
 )
 from sendsongs.ports import Ports
+from sendsongs.service.choices import CHOICE_PREFIX, choice_payload
 from sendsongs.service.delivery import Delivery
 from sendsongs.service.limits import share_key, signup_key
-from sendsongs.service.choices import CHOICE_PREFIX, choice_payload
 
 log = structlog.get_logger(__name__)
 
@@ -95,6 +96,7 @@ class Forgetting:
             account = connection.account if connection is not None else None
             shares = await stores.shares.erase_shares_of(person.id)
             ended = [share for share in shares if _pending_to(share, person.id)]
+            await self._leave_groups(person.id)
             keys = [share_key(person.id), *map(signup_key, addresses)]
         await stores.outbox.erase_to(sorted(addresses))
         await stores.secrets.erase_for(sorted(addresses), account)
@@ -106,6 +108,15 @@ class Forgetting:
         await stores.admin.scrub()
         log.info("erased", person=person.id if person else None, ended_shares=len(ended))
         await self._tell_senders(ended)
+
+    async def _leave_groups(self, person_id: str) -> None:
+        """Groups they own go (names and all); in others' groups, their place goes."""
+        groups = self._ports.stores.groups
+        for group in await groups.groups_of(person_id):
+            if group.owner_id == person_id:
+                await groups.delete_group(group.id)
+            else:
+                await groups.remove_member(group.id, person_id)
 
     async def _tell_senders(self, ended: list[Share]) -> None:
         for share in ended:

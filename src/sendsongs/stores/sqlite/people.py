@@ -138,6 +138,7 @@ class SqlitePeople:
             "UPDATE connections SET reminded_at = ? WHERE person_id = ?",
             (to_db_time(at), person_id),
         )
+
     async def addresses_of(self, person_id: str) -> list[Address]:
         rows = await self._db.read(
             "SELECT address FROM addresses WHERE person_id = ?", (person_id,)
