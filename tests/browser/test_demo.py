@@ -81,7 +81,8 @@ def pane(page: Page, key: str) -> Locator:
 
 
 def connected(person: Locator) -> bool:
-    return person.locator(".status-chip").inner_text() in ("Spotify connected", "ListenBrainz connected")
+    chip = person.locator(".status-chip").inner_text()
+    return chip in ("Spotify connected", "ListenBrainz connected")
 
 
 def allow_on_spotify(popup: Page, spotify_id: str) -> None:
@@ -293,6 +294,7 @@ def test_sign_up_on_the_web_with_a_code(page: Page) -> None:
     popup.close()
     carol.get_by_role("button", name="Send", exact=True).click()
     expect(carol.locator(".messages")).to_contain_text("You're connected, Carol Danvers!")
+    expect(carol.locator(".status-chip")).to_have_text("Spotify connected")
 
     # the first impression: four people, two apps, three shares
     page.mouse.move(0, 0)  # no hover highlight in the picture
@@ -305,7 +307,8 @@ def wait_at_bottom(page: Page, person: Locator) -> None:
     """The chat shows its latest message (it follows the conversation)."""
     messages = person.locator(".messages").element_handle()
     page.wait_for_function(
-        "(l) => l.scrollHeight > l.clientHeight && l.scrollHeight - l.scrollTop - l.clientHeight < 60",
+        "(l) => l.scrollHeight > l.clientHeight"
+        " && l.scrollHeight - l.scrollTop - l.clientHeight < 60",
         arg=messages,
         timeout=5000,
     )

@@ -61,10 +61,16 @@ class DemoPerson:
 
 
 PEOPLE: tuple[DemoPerson, ...] = (
-    DemoPerson("alice", "Alice", "Liddell", MESSENGER, "7100000000000001", SPOTIFY, "alice", "#7c4dff"),
+    DemoPerson(
+        "alice", "Alice", "Liddell", MESSENGER, "7100000000000001", SPOTIFY, "alice", "#7c4dff"
+    ),
     DemoPerson("bob", "Bob", "Jones", TELEGRAM, "710002", SPOTIFY, "bob", "#ff7043"),
-    DemoPerson("carol", "Carol", "Danvers", MESSENGER, "7100000000000003", SPOTIFY, "carol", "#00a3bf"),
-    DemoPerson("dan", "Dan", "Brown", MESSENGER, "7100000000000004", LISTENBRAINZ, "dan", "#e91e63"),
+    DemoPerson(
+        "carol", "Carol", "Danvers", MESSENGER, "7100000000000003", SPOTIFY, "carol", "#00a3bf"
+    ),
+    DemoPerson(
+        "dan", "Dan", "Brown", MESSENGER, "7100000000000004", LISTENBRAINZ, "dan", "#e91e63"
+    ),
 )
 
 

@@ -18,7 +18,7 @@ export class Timeline {
       this.received,
     );
     this.list = h("ol", { class: "shares" });
-    this.more = h("button", { type: "button", class: "more", hidden: true, onclick: () => this.toggle() });
+    this.more = h("button", { type: "button", class: "show-older", hidden: true, onclick: () => this.toggle() });
     this.element = h(
       "section",
       { class: "timeline" },
