@@ -81,6 +81,7 @@ def pane(page: Page, key: str) -> Locator:
 
 
 def connected(person: Locator) -> bool:
+    expect(person).to_have_attribute("data-standing", re.compile(r"."))  # the page has asked
     chip = person.locator(".status-chip").inner_text()
     return chip in ("Spotify connected", "ListenBrainz connected")
 

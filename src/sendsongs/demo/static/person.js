@@ -69,6 +69,7 @@ export class PersonPane {
         : ["Not connected", ""];
     this.status.textContent = text;
     this.status.className = `status-chip ${state}`;
+    this.element.dataset.standing = state || "none"; // known from the server now
     this.signUp.hidden = info.registered && !info.needs_reconnect;
     this.chat.setRegistered(info.registered);
     this.groups.element.hidden = !info.registered; // groups are for connected people
