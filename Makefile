@@ -17,8 +17,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	@touch $@
 
+# `make demo PORT=8080` serves it on another port (8000 by default).
 demo: install
-	$(BIN)/sendsongs demo
+	$(BIN)/sendsongs demo $(if $(PORT),--port $(PORT))
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

@@ -1,12 +1,13 @@
-"""The demo page and its JSON: who the demo people are and what became of their shares."""
+"""The demo page and its JSON: who the demo people are, their chats, and what became
+of the songs they shared and were sent."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -14,14 +15,13 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from sendsongs.config import Settings
-from sendsongs.demo.people import DemoPerson
-from sendsongs.domain import replies
-from sendsongs.domain.models import Address, Share
+from sendsongs.demo.conversation import Conversations
+from sendsongs.demo.people import TELEGRAM, DemoPerson
+from sendsongs.demo.timeline import Timelines
 from sendsongs.ports import Stores
-from sendsongs.sandbox.messenger_world import MessengerWorld, SentMessage
 
 STATIC = Path(__file__).parent / "static"
-TIMELINE_LIMIT = 20
+MAX_TEXT = 2000  # characters one typed message may have; Messenger's own limit
 
 
 class DemoApi:
@@ -35,38 +35,40 @@ class DemoApi:
         settings: Settings,
     ) -> None:
         self.stores = stores
-        self.messenger: MessengerWorld = sandbox.state.messenger
-        self.people = {person.psid: person for person in people}
+        self.people = {person.key: person for person in people}
         self.settings = settings
+        self.chats = Conversations(people, sandbox.state.messenger, sandbox.state.telegram)
+        self.timelines = Timelines(stores, people)
+        # the page's "phone": the sandbox's control routes, called in process
+        self.phone = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=sandbox), base_url="http://sandbox", timeout=30
+        )
         # lets the page tell this run from an earlier one it kept chats of
         self.run_id = secrets.token_hex(6)
 
     def routes(self) -> list[BaseRoute]:
         return [
             Route("/", self.index, methods=["GET"]),
+            Route("/favicon.ico", self.favicon, methods=["GET"]),
             Route("/demo/api/people", self.list_people, methods=["GET"]),
-            Route("/demo/api/people/{psid}/shares", self.shares, methods=["GET"]),
+            Route("/demo/api/conversation", self.conversation, methods=["GET"]),
+            Route("/demo/api/people/{key}/shares", self.shares, methods=["GET"]),
+            Route("/demo/api/people/{key}/say", self.say, methods=["POST"]),
+            Route("/demo/api/people/{key}/press", self.press, methods=["POST"]),
             Mount("/demo/static", app=StaticFiles(directory=STATIC), name="demo-static"),
         ]
 
     async def index(self, request: Request) -> Response:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
+    async def favicon(self, request: Request) -> Response:
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
+
     async def list_people(self, request: Request) -> Response:
-        people = []
-        for person in self.people.values():
-            registered = await self.stores.people.person_at(_messenger(person.psid))
-            connection = (
-                await self.stores.people.get_connection(registered.id) if registered else None
-            )
-            people.append(
-                {
-                    **person.to_json(),
-                    "registered": registered is not None,
-                    "registered_as": registered.name if registered else None,
-                    "needs_reconnect": bool(connection and not connection.readable),
-                }
-            )
+        people = [
+            {**person.to_json(), **await self.timelines.standing(person)}
+            for person in self.people.values()
+        ]
         settings = self.settings
         return JSONResponse(
             {
@@ -80,87 +82,91 @@ class DemoApi:
             }
         )
 
+    async def conversation(self, request: Request) -> Response:
+        """`?since=N`: every chat entry from index N on, and the `next` index to ask for."""
+        try:
+            since = int(request.query_params.get("since") or 0)
+        except ValueError:
+            return _error("since must be an entry index (a whole number)")
+        entries = self.chats.since(since)
+        return JSONResponse(
+            {"entries": [e.to_json() for e in entries], "next": len(self.chats.entries)}
+        )
+
     async def shares(self, request: Request) -> Response:
-        psid = request.path_params["psid"]
-        sender = self.people.get(psid)
-        if sender is None:
-            return JSONResponse({"error": f"{psid!r} is not one of the demo people"}, 404)
-        people = self.stores.people
-        registered = await people.person_at(_messenger(psid))
-        if registered is None:
-            return JSONResponse({"psid": psid, "shares": []})
-        shares = await self.stores.shares.shares_sent_by(registered.id, TIMELINE_LIMIT)
-        friends: dict[str, tuple[str, str]] = {}  # person id -> (psid, name)
-        for share in shares:
-            if share.recipient_id not in friends:
-                friend = await people.get_person(share.recipient_id)
-                address = await people.address_of(share.recipient_id)
-                friends[share.recipient_id] = (
-                    address.id if address else "",
-                    friend.name if friend else "someone",
-                )
-        delivered = self._deliveries(registered.name, shares, friends)
-        timeline = [
-            _share_json(share, *friends[share.recipient_id], delivered.get(share.id))
-            for share in shares
-        ]
-        return JSONResponse({"psid": psid, "shares": timeline})
+        person = self.people.get(request.path_params["key"])
+        if person is None:
+            return _unknown(request.path_params["key"])
+        return JSONResponse({"key": person.key, **await self.timelines.of(person)})
 
-    def _deliveries(
-        self, sender: str, shares: list[Share], friends: dict[str, tuple[str, str]]
-    ) -> dict[str, float]:
-        """When the friend's copy of each share reached the sandbox's Send API: the
-        first unclaimed message to them with exactly that text, oldest share first."""
-        taken: set[int] = set()
-        found: dict[str, float] = {}
-        for share in sorted(shares, key=lambda s: s.shared_at):
-            text = replies.share_for_friend(sender, share.pre, share.track).text
-            since = share.shared_at.timestamp()
-            to = friends[share.recipient_id][0]
-            match = next(
-                (m for m in self.messenger.messages if _is_copy(m, to, text, since, taken)),
-                None,
-            )
-            if match is not None:
-                taken.add(match.index)
-                found[share.id] = match.sent_at
-        return found
+    async def say(self, request: Request) -> Response:
+        """`{"text"}`: the person types it to the bot. The answer says whether the
+        bot's webhook took it (`delivered`) and, if not, why (`error`)."""
+        person = self.people.get(request.path_params["key"])
+        if person is None:
+            return _unknown(request.path_params["key"])
+        body = await _json_body(request)
+        text = body.get("text")
+        if not isinstance(text, str) or not text.strip():
+            return _error('"text" must be a non-empty string')
+        if len(text) > MAX_TEXT:
+            return _error(f'"text" is longer than {MAX_TEXT} characters')
+        entry = self.chats.said(person, text)
+        if person.channel == TELEGRAM:
+            sent = {"user_id": int(person.chat_id), "text": text}
+            entry.error = await self._post("/_sandbox/telegram/say", sent)
+        else:
+            sent = {"psid": person.chat_id, "text": text}
+            entry.error = await self._post("/_sandbox/messenger/say", sent)
+        return JSONResponse({"entry": entry.to_json(), "delivered": entry.error is None})
 
+    async def press(self, request: Request) -> Response:
+        """`{"payload", "title", "message_id"?}`: the person taps a button the bot sent.
+        On Messenger a quick reply arrives as a message with its title; on Telegram a
+        press is a callback query and shows nothing in the chat."""
+        person = self.people.get(request.path_params["key"])
+        if person is None:
+            return _unknown(request.path_params["key"])
+        body = await _json_body(request)
+        payload, title = body.get("payload"), body.get("title")
+        if not isinstance(payload, str) or not payload or not isinstance(title, str):
+            return _error('"payload" and "title" must be strings')
+        if person.channel == TELEGRAM:
+            pressed: dict[str, Any] = {"user_id": int(person.chat_id), "data": payload}
+            if isinstance(body.get("message_id"), int):
+                pressed["message_id"] = body["message_id"]
+            error = await self._post("/_sandbox/telegram/press", pressed)
+            return JSONResponse({"entry": None, "delivered": error is None, "error": error})
+        entry = self.chats.said(person, title)
+        tapped = {"psid": person.chat_id, "text": title, "quick_reply_payload": payload}
+        entry.error = await self._post("/_sandbox/messenger/say", tapped)
+        return JSONResponse({"entry": entry.to_json(), "delivered": entry.error is None})
 
-def _messenger(psid: str) -> Address:
-    return Address("messenger", psid)
-
-
-def _is_copy(message: SentMessage, to: str, text: str, since: float, taken: set[int]) -> bool:
-    return (
-        message.index not in taken
-        and message.recipient_id == to
-        and message.sent_at >= since
-        and message.text == text
-    )
-
-
-def _share_json(
-    share: Share, friend_psid: str, friend: str, delivered_at: float | None
-) -> dict[str, Any]:
-    return {
-        "id": share.id,
-        "recipient": {"psid": friend_psid, "name": friend},
-        "track": {
-            "name": share.track.name,
-            "artists": list(share.track.artists),
-            "url": share.track.url,
-            "uri": share.track.uri,
-        },
-        "pre": share.pre,
-        "post": share.post,
-        "status": share.status.value,
-        "shared_at": share.shared_at.isoformat(),
-        "delivered_at": _iso(delivered_at),
-        "settled_at": share.settled_at.isoformat() if share.settled_at else None,
-        "next_check_at": share.next_check_at.isoformat(),
-    }
+    async def _post(self, path: str, body: dict[str, Any]) -> str | None:
+        """Call a sandbox control route; None when the bot's webhook answered 2xx,
+        else what went wrong, in words for the chat."""
+        answer = await self.phone.post(path, json=body)
+        result = answer.json()
+        if answer.status_code != 200:
+            return f"not delivered ({result.get('error', answer.status_code)})"
+        status = result.get("webhook_status")
+        if status is None or not 200 <= status < 300:
+            why = result.get("webhook_error") or f"the bot answered {status}"
+            return f"not delivered ({why})"
+        return None
 
 
-def _iso(seconds: float | None) -> str | None:
-    return None if seconds is None else datetime.fromtimestamp(seconds, UTC).isoformat()
+async def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _error(message: str) -> Response:
+    return JSONResponse({"error": message}, 400)
+
+
+def _unknown(key: str) -> Response:
+    return JSONResponse({"error": f"{key!r} is not one of the demo people"}, 404)

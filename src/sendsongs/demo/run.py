@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import os
 import secrets
+import shutil
 import signal
 import socket
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -21,6 +24,7 @@ from sendsongs.demo.people import PEOPLE, seed
 from sendsongs.errors import ConfigError
 from sendsongs.sandbox.app import create_sandbox_app
 from sendsongs.sandbox.config import SandboxConfig
+from sendsongs.sandbox.telegram_world import TelegramWorld
 from sendsongs.server import serve_runtime
 
 HOST = "127.0.0.1"  # the demo's secrets are throwaway, but its sandbox has no auth at all
@@ -53,6 +57,10 @@ def demo_settings(port: int, database: Path, sandbox: SandboxConfig) -> Settings
         LISTENBRAINZ_API_URL=f"{base}/sandbox/listenbrainz",
         LASTFM_API_URL=f"{base}/sandbox/lastfm/2.0/",
         LASTFM_API_KEY=sandbox.lastfm_api_key,
+        # Bob is on Telegram: the bot registers its webhook with the sandbox's Bot API
+        TELEGRAM_BOT_TOKEN=sandbox.telegram_bot_token,
+        TELEGRAM_WEBHOOK_SECRET=secrets.token_urlsafe(24),
+        TELEGRAM_API_URL=f"{base}/sandbox",
         SENDSONGS_LOG_LEVEL="WARNING",
         **SCHEDULE,
     )
@@ -60,7 +68,9 @@ def demo_settings(port: int, database: Path, sandbox: SandboxConfig) -> Settings
 
 async def run_demo(port: int) -> None:
     """Serve bot, sandbox and page on 127.0.0.1:`port` until Ctrl+C."""
-    _refuse_busy(port)
+    # Listening before the app starts: the bot registers its Telegram webhook with the
+    # sandbox on this very server while starting, and that call must find it.
+    sock = _listen(port)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
     # A fresh database each run: the sandbox forgets its Spotify grants on exit, so
@@ -73,9 +83,9 @@ async def run_demo(port: int) -> None:
         seed(sandbox)
         api = DemoApi(runtime.stores, sandbox, PEOPLE, settings)
         routes = [*api.routes(), Mount("/sandbox", app=sandbox)]
-        announce = asyncio.create_task(_announce(port))
+        announce = asyncio.create_task(_announce(port, sandbox.state.telegram))
         try:
-            await serve_runtime(runtime, HOST, port, routes)
+            await serve_runtime(runtime, HOST, port, routes, sock)
         finally:
             announce.cancel()
 
@@ -86,29 +96,59 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
-def _refuse_busy(port: int) -> None:
-    """One clear line instead of uvicorn's bind error after the URL was printed."""
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-        try:
-            probe.bind((HOST, port))
-        except OSError as error:
-            if error.errno != errno.EADDRINUSE:
-                raise ConfigError(f"--port {port}: {error.strerror}") from None
-            raise ConfigError(
-                f"port {port} is in use; try: sendsongs demo --port {port + 1}"
-            ) from None
+def _listen(port: int) -> socket.socket:
+    """The server's socket, bound and listening; one clear line if the port is taken."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+    try:
+        sock.bind((HOST, port))
+    except OSError as error:
+        sock.close()
+        if error.errno != errno.EADDRINUSE:
+            raise ConfigError(f"--port {port}: {error.strerror}") from None
+        raise ConfigError(f"port {port} is in use; try: {_again(port + 1)}") from None
+    sock.listen(128)
+    return sock
 
 
-async def _announce(port: int) -> None:
-    """Print the URL once the server accepts connections, not before."""
-    while True:
-        try:
-            _, writer = await asyncio.open_connection(HOST, port)
-        except OSError:
-            await asyncio.sleep(0.05)
-            continue
-        writer.close()
-        await writer.wait_closed()
-        print(f"Send Songs demo: http://{HOST}:{port}/", flush=True)  # noqa: T201
-        return
+def _again(port: int) -> str:
+    """The command that starts the demo on `port`, the way this one was started:
+    `make demo PORT=…` under make (whose `sendsongs` is in .venv/bin, not on the
+    PATH), else the `sendsongs` that runs, by its path unless the PATH finds it."""
+    if os.environ.get("MAKELEVEL"):
+        return f"make demo PORT={port}"
+    program = Path(sys.argv[0])
+    command = "sendsongs"
+    if program.name == "sendsongs":
+        found = shutil.which("sendsongs")
+        if found is None or Path(found).resolve() != program.resolve():
+            command = _short(program)
+    return f"{command} demo --port {port}"
+
+
+def _short(program: Path) -> str:
+    """The program's path relative to here when it lies below here: .venv/bin/sendsongs."""
+    absolute = program.resolve()
+    try:
+        return str(absolute.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(absolute)
+
+
+async def _announce(port: int, telegram: TelegramWorld) -> None:
+    """Print the URL once the server accepts connections and the bot has registered
+    its Telegram webhook (until then a Telegram message would find no bot), not before."""
+    # the sandbox sets the url while answering the bot's setWebhook: no event to await
+    while not await _accepts(port) or not telegram.webhook.url:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+    print(f"Send Songs demo: http://{HOST}:{port}/", flush=True)  # noqa: T201
+
+
+async def _accepts(port: int) -> bool:
+    try:
+        _, writer = await asyncio.open_connection(HOST, port)
+    except OSError:
+        return False
+    writer.close()
+    await writer.wait_closed()
+    return True

@@ -1,4 +1,5 @@
-// Calls the page makes: the sandbox's control API (the "phones") and the demo's JSON.
+// Calls the page makes: the demo's JSON (chats, standings, shares) and the sandbox's
+// control API, the people's "phones" for playing music.
 export const SANDBOX = "/sandbox/_sandbox";
 
 export async function getJSON(url) {
@@ -18,17 +19,28 @@ export async function postJSON(url, body) {
   return answer;
 }
 
+const person = (key) => `/demo/api/people/${encodeURIComponent(key)}`;
+
 export const demoPeople = () => getJSON("/demo/api/people");
-export const sharesOf = (psid) => getJSON(`/demo/api/people/${encodeURIComponent(psid)}/shares`);
+export const conversation = (since) => getJSON(`/demo/api/conversation?since=${since}`);
+export const sharesOf = (key) => getJSON(`${person(key)}/shares`);
+export const say = (key, text) => postJSON(`${person(key)}/say`, { text });
+export const press = (key, button, messageId) =>
+  postJSON(`${person(key)}/press`, { payload: button.payload, title: button.title, message_id: messageId });
+
 export const catalog = () => getJSON(`${SANDBOX}/spotify/tracks`);
-export const messagesSince = (since) => getJSON(`${SANDBOX}/messenger/messages?since=${since}`);
-export const playsOf = (user) =>
-  getJSON(`${SANDBOX}/spotify/users/${encodeURIComponent(user)}/plays`);
-
-export function say(psid, text, quickReplyPayload) {
-  const body = { psid, text };
-  if (quickReplyPayload) body.quick_reply_payload = quickReplyPayload;
-  return postJSON(`${SANDBOX}/messenger/say`, body);
-}
-
+export const playsOf = (user) => getJSON(`${SANDBOX}/spotify/users/${encodeURIComponent(user)}/plays`);
 export const play = (user, trackId) => postJSON(`${SANDBOX}/spotify/play`, { user, track_id: trackId });
+
+export const listensOf = (user) =>
+  getJSON(`${SANDBOX}/listenbrainz/users/${encodeURIComponent(user)}/listens`);
+// A listen as a scrobbler sends it: from the catalog with its Spotify id and ISRC, or
+// only artist and a differently spelt title, as Apple Music's scrobblers often do.
+export function listen(user, track, { retitled = false } = {}) {
+  const body = { user, track_id: track.id };
+  if (retitled) {
+    body.with_ids = false;
+    body.title = `${track.name} (Remastered 2011)`;
+  }
+  return postJSON(`${SANDBOX}/listenbrainz/listens`, body);
+}

@@ -1,38 +1,57 @@
-// One person's Messenger conversation with the bot: bubbles, quick replies, composer.
-import { say } from "./api.js";
+// One person's conversation with the bot, styled as their app (Messenger or Telegram):
+// bubbles, buttons, a composer and a command row. The whole log lives on the demo
+// server, so a reload or a second tab shows the same chat, typed messages included.
+import { press, say } from "./api.js";
 import { artistsOf, cover, h, trackIdIn } from "./dom.js";
 import { openSpotifyLogin } from "./popup.js";
 import { shareHelper } from "./share.js";
 
 const LINK = /(https?:\/\/[^\s]+|spotify:track:[0-9A-Za-z]{22})/g;
 const TYPING_FOR = 8000; // ms the bot may take before the dots give up
-const STARTERS = ["register", "help"];
+const NEAR_BOTTOM = 60; // px from the end that still counts as "following"
+const COMMANDS = ["status", "groups", "help"]; // always at hand once connected
+
+const LOOKS = {
+  messenger: { app: "Messenger", placeholder: "Aa", send: "➤" },
+  telegram: { app: "Telegram", placeholder: "Message", send: "➤" },
+};
 
 export class Chat {
   constructor(person, world) {
     this.person = person;
     this.world = world;
-    // what this person typed: the sandbox logs only what the bot sent
-    this.storageKey = `sendsongs-demo:${world.run}:${person.psid}`;
-    this.mine = JSON.parse(sessionStorage.getItem(this.storageKey) || "[]");
-    this.bot = [];
+    this.look = LOOKS[person.channel];
+    this.telegram = person.channel === "telegram";
+    this.entries = [];
+    this.failed = new Map(); // entry index -> why it did not reach the bot
     this.typingUntil = 0;
     this.registered = false;
+    this.unread = 0;
+    this.waiters = [];
     this.element = this.build();
     this.render();
   }
 
   build() {
     this.list = h("div", { class: "messages", role: "log", "aria-live": "polite" });
+    this.list.addEventListener("scroll", () => {
+      if (this.atBottom()) this.markRead();
+    });
+    this.unreadMarker = h(
+      "button",
+      { type: "button", class: "unread", hidden: true, onclick: () => this.scrollToEnd() },
+      "",
+    );
     this.quick = h("div", { class: "quick-replies" });
+    this.commands = h("div", { class: "commands", "aria-label": "Commands" });
     this.input = h("input", {
       class: "composer-input",
       type: "text",
-      placeholder: "Aa",
+      placeholder: this.look.placeholder,
       autocomplete: "off",
       "aria-label": `Message as ${this.person.first_name}`,
     });
-    this.helper = shareHelper(this.person, this.world, (text) => this.prefill(text));
+    this.helper = shareHelper(this.person, this.world, (text) => this.send(text));
     const toggle = h(
       "button",
       {
@@ -42,7 +61,7 @@ export class Chat {
         "aria-label": "Share a song",
         onclick: () => {
           this.helper.hidden = !this.helper.hidden;
-          this.list.scrollTop = this.list.scrollHeight; // keep the latest message in view
+          if (!this.helper.hidden) this.helper.dispatchEvent(new Event("open"));
         },
       },
       "♫",
@@ -52,7 +71,7 @@ export class Chat {
       { class: "composer" },
       toggle,
       this.input,
-      h("button", { type: "submit", class: "composer-send", "aria-label": "Send" }, "➤"),
+      h("button", { type: "submit", class: "composer-send", "aria-label": "Send" }, this.look.send),
     );
     composer.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -69,10 +88,21 @@ export class Chat {
         "div",
         {},
         h("div", { class: "chat-name" }, "Send Songs"),
-        h("div", { class: "chat-sub" }, "Messenger · sandbox page"),
+        h("div", { class: "chat-sub" }, this.telegram ? "bot · @SendSongsSandboxBot" : "Messenger · sandbox page"),
       ),
+      h("span", { class: "chat-app" }, this.look.app),
     );
-    return h("section", { class: "chat" }, head, this.list, this.quick, this.helper, composer);
+    const body = h("div", { class: "messages-wrap" }, this.list, this.unreadMarker);
+    return h(
+      "section",
+      { class: `chat ${this.person.channel}` },
+      head,
+      body,
+      this.quick,
+      this.helper,
+      composer,
+      this.commands,
+    );
   }
 
   prefill(text) {
@@ -84,89 +114,153 @@ export class Chat {
   setRegistered(registered) {
     if (registered === this.registered) return;
     this.registered = registered;
-    this.renderQuickReplies(this.entries());
+    this.renderButtons();
   }
 
-  addBotMessages(messages) {
-    if (!messages.length) return;
-    this.bot.push(...messages);
-    this.typingUntil = 0;
-    this.render();
+  // New log entries for this person, from the demo server, in order.
+  add(entries) {
+    if (!entries.length) return;
+    const known = new Set(this.entries.map((e) => e.index));
+    const fresh = entries.filter((e) => !known.has(e.index));
+    if (!fresh.length) return;
+    this.entries.push(...fresh);
+    this.entries.sort((a, b) => a.index - b.index);
+    const following = this.atBottom() || !this.rendered;
+    if (fresh.some((e) => e.from === "bot")) {
+      this.typingUntil = 0;
+      this.waiters.splice(0).forEach((resolve) => resolve());
+    }
+    if (!following) this.unread += fresh.filter((e) => e.from === "bot").length;
+    this.render(following);
   }
 
-  async send(text, payload) {
-    const entry = { text, at: Date.now() };
-    this.mine.push(entry);
+  // Type `text` as this person; resolves once the bot answered (or gave up waiting).
+  async send(text) {
     this.typingUntil = Date.now() + TYPING_FOR;
-    this.save();
     this.render(true);
+    const answered = new Promise((resolve) => {
+      this.waiters.push(resolve);
+      setTimeout(resolve, TYPING_FOR);
+    });
     setTimeout(() => this.render(), TYPING_FOR + 50);
     try {
-      const answer = await say(this.person.psid, text, payload);
-      if (answer.webhook_status !== 200) entry.error = `not delivered (webhook: ${answer.webhook_status ?? answer.webhook_error})`;
+      const answer = await say(this.person.key, text);
+      this.accept(answer);
     } catch (error) {
-      entry.error = `not delivered (${error.message})`;
+      this.failLocally(text, error);
     }
-    if (entry.error) {
+    return answered;
+  }
+
+  async pressButton(button, messageId) {
+    if (button.url) {
+      this.openLink(button.url);
+      return;
+    }
+    this.typingUntil = Date.now() + TYPING_FOR;
+    this.render(true);
+    try {
+      const answer = await press(this.person.key, button, messageId);
+      if (answer.entry) this.accept(answer);
+      else if (answer.error) this.failLocally(button.title, new Error(answer.error));
+    } catch (error) {
+      this.failLocally(button.title, error);
+    }
+  }
+
+  accept(answer) {
+    const entry = answer.entry;
+    if (!answer.delivered) {
+      this.failed.set(entry.index, entry.error);
       this.typingUntil = 0;
-      this.save();
-      this.render();
     }
+    this.add([entry]);
+    this.render(true);
   }
 
-  save() {
-    sessionStorage.setItem(this.storageKey, JSON.stringify(this.mine));
+  failLocally(text, error) {
+    this.typingUntil = 0;
+    this.add([{ index: (this.entries.at(-1)?.index ?? 0) + 0.5, from: "person", text, at: Date.now() / 1000, buttons: [], error: `not delivered (${error.message})` }]);
   }
 
-  entries() {
-    const mine = this.mine.map((m) => ({ from: "me", text: m.text, at: m.at, error: m.error }));
-    const bot = this.bot.map((m) => ({
-      from: "bot",
-      text: m.text,
-      at: Date.parse(m.sent_at),
-      quick: (m.quick_replies || []).filter((q) => q.content_type === "text"),
-    }));
-    // one clock on one machine: the page's and the sandbox's times interleave correctly
-    return [...mine, ...bot].sort((a, b) => a.at - b.at || (a.from === "me" ? -1 : 1));
-  }
-
-  // Follows new messages unless the reader scrolled up to read older ones.
-  render(forceScroll = false) {
+  atBottom() {
     const list = this.list;
-    const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 60;
-    const entries = this.entries();
+    return list.scrollHeight - list.scrollTop - list.clientHeight < NEAR_BOTTOM;
+  }
+
+  scrollToEnd() {
+    this.list.scrollTop = this.list.scrollHeight;
+    this.markRead();
+  }
+
+  markRead() {
+    this.unread = 0;
+    this.unreadMarker.hidden = true;
+  }
+
+  // Follows new messages unless the reader scrolled up; then counts them as unread.
+  render(follow = false) {
+    const entries = this.entries;
     const rows = entries.map((entry, i) => this.row(entry, entries[i - 1], entries[i + 1]));
     if (!entries.length) rows.push(this.welcome());
     if (Date.now() < this.typingUntil) rows.push(h("div", { class: "row bot" }, typingDots()));
-    list.replaceChildren(...rows);
-    this.renderQuickReplies(entries);
-    if (forceScroll || nearBottom || !this.rendered) list.scrollTop = list.scrollHeight;
-    this.rendered = true;
+    const top = this.list.scrollTop;
+    this.list.replaceChildren(...rows);
+    this.renderButtons();
+    if (follow) this.scrollToEnd();
+    else this.list.scrollTop = top;
+    this.rendered = this.rendered || entries.length > 0;
+    this.unreadMarker.hidden = this.unread === 0;
+    this.unreadMarker.textContent = `${this.unread} new message${this.unread === 1 ? "" : "s"} ↓`;
   }
 
   welcome() {
+    const how = this.person.history === "listenbrainz"
+      ? `Your plays are on ListenBrainz as "${this.person.account}".`
+      : "Connect your Spotify to start.";
+    const first = this.telegram ? "Press START to talk to the bot." : `Say ${this.person.register} to connect.`;
     return h(
       "div",
       { class: "welcome" },
       h("span", { class: "bot-avatar big", "aria-hidden": "true" }, "♫"),
       h("strong", {}, "Send Songs"),
-      h("p", {}, `You are ${this.person.name}. Say register to connect Spotify.`),
+      h("p", {}, `You are ${this.person.name}. ${how} ${first}`),
     );
   }
 
   row(entry, previous, next) {
     const grouped = (other) => other && other.from === entry.from;
     const classes = ["bubble", grouped(previous) ? "cont" : "", grouped(next) ? "more" : ""];
+    const when = new Date(entry.at * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false });
     const bubble = h(
       "div",
-      { class: classes.join(" "), title: new Date(entry.at).toLocaleTimeString() },
+      { class: classes.join(" "), title: when },
       this.linkify(entry.text),
+      this.telegram ? h("span", { class: "time" }, when) : null,
     );
     const parts = [bubble];
-    if (entry.error) parts.push(h("div", { class: "failed" }, entry.error));
+    const error = this.failed.get(entry.index) || entry.error;
+    if (error) parts.push(h("div", { class: "failed" }, error));
     const card = entry.from === "bot" ? this.trackCard(entry.text) : null;
     if (card) parts.push(card);
-    return h("div", { class: `row ${entry.from}` }, h("div", { class: "stack" }, parts));
+    if (this.telegram && entry.buttons.length) parts.push(this.keyboard(entry));
+    const side = entry.from === "bot" ? "bot" : "me";
+    return h("div", { class: `row ${side}`, dataset: { index: entry.index } }, h("div", { class: "stack" }, parts));
+  }
+
+  // Telegram keeps a message's inline keyboard under it, pressable later too.
+  keyboard(entry) {
+    return h(
+      "div",
+      { class: "inline-keyboard" },
+      entry.buttons.map((button) =>
+        h(
+          "button",
+          { type: "button", class: "inline-button", onclick: () => this.pressButton(button, entry.message_id) },
+          button.title,
+        ),
+      ),
+    );
   }
 
   linkify(text) {
@@ -185,23 +279,25 @@ export class Chat {
   link(url) {
     const a = h("a", { href: url, target: "_blank", rel: "noopener", title: url }, shorten(url));
     const trackId = trackIdIn(url);
-    if (url.includes("/spotify/login")) {
-      a.classList.add("login-link");
+    if (url.includes("/spotify/login")) a.classList.add("login-link");
+    if (url.includes("/spotify/login") || (trackId && this.world.trackById.has(trackId))) {
       a.addEventListener("click", (event) => {
         event.preventDefault();
-        openSpotifyLogin(url, this.person);
-      });
-    } else if (trackId && this.world.trackById.has(trackId)) {
-      // the sandbox's tracks exist only here, so show them in this person's Spotify
-      a.addEventListener("click", (event) => {
-        event.preventDefault();
-        this.world.reveal(this.person, trackId);
+        this.openLink(url);
       });
     }
     return a;
   }
 
-  // A friend's share ends with the song's link, like Messenger's link preview.
+  openLink(url) {
+    const trackId = trackIdIn(url);
+    if (url.includes("/spotify/login")) openSpotifyLogin(url, this.person);
+    // the sandbox's tracks exist only here, so show them in this person's player
+    else if (trackId && this.world.trackById.has(trackId)) this.world.reveal(this.person, trackId);
+    else window.open(url, "_blank", "noopener");
+  }
+
+  // A friend's share ends with the song's link, like a link preview.
   trackCard(text) {
     if (text.includes("send_song")) return null; // the help and welcome texts' example
     const trackId = trackIdIn(text.trim().split(/\s+/).pop() || "");
@@ -223,7 +319,7 @@ export class Chat {
           type: "button",
           class: "play big",
           "aria-label": `Play ${track.name}`,
-          title: `Play it on ${this.person.first_name}'s Spotify`,
+          title: `Play it as ${this.person.first_name}`,
           onclick: () => this.world.playAs(this.person, track.id),
         },
         "▶",
@@ -231,23 +327,29 @@ export class Chat {
     );
   }
 
-  renderQuickReplies(entries) {
-    const last = entries[entries.length - 1];
+  renderButtons() {
+    const last = this.entries[this.entries.length - 1];
     let buttons = [];
-    if (last && last.from === "bot" && last.quick.length) {
-      buttons = last.quick.map((q) =>
-        h("button", { type: "button", class: "quick", onclick: () => this.send(q.title, q.payload) }, q.title),
-      );
-    } else if (!entries.length || (!this.registered && !this.mine.length)) {
-      buttons = STARTERS.map((word) =>
-        h("button", { type: "button", class: "quick", onclick: () => this.send(word) }, word),
-      );
+    if (!this.telegram && last && last.from === "bot" && last.buttons.length) {
+      buttons = last.buttons.map((b) => this.chip(b.title, () => this.pressButton(b)));
+    } else if (this.telegram && !this.entries.length) {
+      buttons = [h("button", { type: "button", class: "start-bar", onclick: () => this.send("/start") }, "START")];
+    } else if (!this.registered && !this.entries.some((e) => e.from === "person" && e.text === this.person.register)) {
+      buttons = [this.person.register, this.telegram ? "/help" : "help"].map((word) => this.chip(word, () => this.send(word)));
     }
     this.quick.replaceChildren(...buttons);
+    const commands = this.registered
+      ? [h("span", { class: "commands-label" }, "Try"), ...COMMANDS.map((word) => this.chip(this.telegram ? `/${word}` : word, () => this.send(this.telegram ? `/${word}` : word), "command"))]
+      : [];
+    this.commands.replaceChildren(...commands);
+  }
+
+  chip(title, onclick, kind = "quick") {
+    return h("button", { type: "button", class: kind, onclick }, title);
   }
 }
 
-// Long links (the sign-in link carries a token) read better cut, as Messenger does.
+// Long links (the sign-in link carries a token) read better cut, as the apps do.
 function shorten(url) {
   const bare = url.replace(/^https?:\/\//, "");
   return bare.length > 56 ? `${bare.slice(0, 40)}…` : bare;

@@ -1,5 +1,6 @@
-// The demo page: builds a column per demo person and keeps them fresh by polling.
-import { catalog, demoPeople, messagesSince, sharesOf } from "./api.js";
+// The demo page: a column per demo person, kept fresh by polling the demo server.
+import { catalog, conversation, demoPeople, sharesOf } from "./api.js";
+import { h } from "./dom.js";
 import { PersonPane } from "./person.js";
 
 const MESSAGES_EVERY = 1000; // ms; the bot answers within a second or two
@@ -9,41 +10,51 @@ const PLAYS_EVERY = 5000;
 async function main() {
   const [info, { tracks }] = await Promise.all([demoPeople(), catalog()]);
   const panes = new Map();
+  let standing = info.people;
+  const groups = new Map(); // person key -> their groups
   const world = {
     run: info.run,
     timing: info.timing,
     people: info.people,
     tracks,
     trackById: new Map(tracks.map((track) => [track.id, track])),
-    reveal: (person, trackId) => panes.get(person.psid).spotify.reveal(trackId),
-    playAs: (person, trackId) => panes.get(person.psid).spotify.play(trackId),
+    reveal: (person, trackId) => panes.get(person.key).player.reveal(trackId),
+    playAs: (person, trackId) => {
+      panes.get(person.key).player.reveal(trackId);
+      return panes.get(person.key).player.play(trackId);
+    },
+    connectedOthers: (person) => standing.filter((p) => p.key !== person.key && p.registered),
+    groupsOf: (person) => groups.get(person.key) || [],
+    toast,
   };
   const columns = document.getElementById("people");
   for (const person of info.people) {
     const pane = new PersonPane(person, world);
-    panes.set(person.psid, pane);
+    panes.set(person.key, pane);
     columns.append(pane.element);
   }
   document.getElementById("expire-after").textContent = span(info.timing.expire_after);
 
   let next = 0;
   every(MESSAGES_EVERY, async () => {
-    const answer = await messagesSince(next);
+    const answer = await conversation(next);
     next = answer.next;
-    for (const [psid, pane] of panes) {
-      pane.chat.addBotMessages(answer.messages.filter((m) => m.recipient_id === psid));
-    }
+    for (const [key, pane] of panes) pane.chat.add(answer.entries.filter((e) => e.person === key));
   });
   every(STANDING_EVERY, async () => {
     const [people, ...shares] = await Promise.all([
       demoPeople(),
-      ...info.people.map((person) => sharesOf(person.psid)),
+      ...info.people.map((person) => sharesOf(person.key)),
     ]);
     if (people.run !== info.run) window.location.reload(); // the demo was restarted
-    for (const person of people.people) panes.get(person.psid)?.showStanding(person);
-    for (const answer of shares) panes.get(answer.psid)?.timeline.update(answer.shares);
+    standing = people.people;
+    for (const person of standing) panes.get(person.key)?.showStanding(person);
+    for (const answer of shares) {
+      groups.set(answer.key, answer.groups);
+      panes.get(answer.key)?.showShares(answer);
+    }
   });
-  every(PLAYS_EVERY, () => Promise.all([...panes.values()].map((pane) => pane.spotify.refresh())));
+  every(PLAYS_EVERY, () => Promise.all([...panes.values()].map((pane) => pane.player.refresh())));
 }
 
 // Run `step` now and then `ms` after each run ends, so slow answers never pile up.
@@ -59,6 +70,19 @@ function every(ms, step) {
     setTimeout(run, ms);
   };
   run();
+}
+
+let toastTimer;
+function toast(text) {
+  let box = document.getElementById("toast");
+  if (!box) {
+    box = h("div", { id: "toast", role: "status" });
+    document.body.append(box);
+  }
+  box.textContent = text;
+  box.classList.add("shown");
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => box.classList.remove("shown"), 3000);
 }
 
 function span(seconds) {

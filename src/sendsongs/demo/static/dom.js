@@ -60,3 +60,32 @@ export function trackIdIn(url) {
   const match = /open\.spotify\.com\/(?:intl-[a-z-]+\/)?track\/([0-9A-Za-z]{22})|spotify:track:([0-9A-Za-z]{22})/.exec(url);
   return match ? match[1] || match[2] : null;
 }
+
+// "Northbound Static — Halden Reyes (single)": a recording released twice (a single,
+// then an album) must not look like one entry listed twice.
+export function releaseOf(track) {
+  const album = track.album || {};
+  if (album.album_type === "single") return "Single";
+  if (album.album_type === "compilation") return `${album.name} (compilation)`;
+  return album.name ? `${album.name} (album)` : "";
+}
+
+export function trackLabel(track) {
+  const release = releaseOf(track);
+  return `${track.name} — ${artistsOf(track)}${release ? ` · ${release}` : ""}`;
+}
+
+// The link a person would get from Share → Copy Song Link, copied to the clipboard.
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = h("textarea", { style: "position:fixed;opacity:0" }, text);
+    document.body.append(area);
+    area.select();
+    const copied = document.execCommand("copy");
+    area.remove();
+    return copied;
+  }
+}

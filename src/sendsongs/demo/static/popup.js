@@ -6,7 +6,7 @@ const WATCH_FOR = 10 * 60 * 1000; // the bot's state is valid for 10 minutes
 
 export function openSpotifyLogin(url, person, { onCode } = {}) {
   const features = "popup,width=520,height=760,left=160,top=80";
-  const win = window.open(url, `spotify-${person.psid}`, features);
+  const win = window.open(url, `spotify-${person.key}`, features);
   if (!win) {
     window.location.assign(url); // popups blocked: go there in this tab instead
     return;
@@ -37,8 +37,8 @@ function pickAccount(doc, person) {
   const select = doc.querySelector("select#user");
   if (!select || select.dataset.demoPicked) return;
   select.dataset.demoPicked = "1";
-  if ([...select.options].some((option) => option.value === person.spotify_id)) {
-    select.value = person.spotify_id;
+  if ([...select.options].some((option) => option.value === person.account)) {
+    select.value = person.account;
     const hint = doc.createElement("p");
     hint.className = "hint";
     hint.id = "demo-picked";
