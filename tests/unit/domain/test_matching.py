@@ -146,3 +146,9 @@ def test_the_length_breaks_a_tie_between_same_named_takes() -> None:
 def test_a_scrobble_before_the_share_does_not_count() -> None:
     early = Play(T0 - timedelta(seconds=1), artist="The Velvet Orchards", title="Paper Lanterns")
     assert not is_listen(PAPER_SHARE, early)
+
+
+def test_a_whole_second_scrobble_in_the_shares_own_second_counts() -> None:
+    shared = Share("s", "a", "b", TRACK, T0 + timedelta(milliseconds=700), T0)
+    assert is_listen(shared, Play(T0, "spotify:track:a"))  # stamped T0, started after
+    assert not is_listen(shared, Play(T0 - timedelta(seconds=1), "spotify:track:a"))
