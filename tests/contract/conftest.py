@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from sendsongs.crypto import TokenCipher
 from sendsongs.ports import Stores
+from sendsongs.stores.dynamodb import open_dynamodb
 from sendsongs.stores.sqlite import open_sqlite
 from tests.fakes import MemoryStore
+from tests.moto_server import aws_env, environ, moto_server
 
-# "dynamodb" joins this list once its backend exists (moto-backed, like the others:
-# `open_stores` must hand out several handles onto the same data).
-STORE_KINDS = ["memory", "sqlite"]
+# DynamoDB runs on a moto server over HTTP, started here once per session.
+STORE_KINDS = ["memory", "sqlite", "dynamodb"]
 
 SECRET = "contract-suite-secret-key"
 
@@ -26,14 +28,24 @@ def cipher() -> TokenCipher:
     return TokenCipher(SECRET)
 
 
+@pytest.fixture(scope="session")
+def dynamodb_endpoint() -> Iterator[str]:
+    with moto_server() as url, environ(aws_env(url)):
+        yield url
+
+
 @pytest.fixture(params=STORE_KINDS)
 async def open_stores(
     request: pytest.FixtureRequest, tmp_path: Path, cipher: TokenCipher
 ) -> AsyncIterator[OpenStores]:
     """Opens a new, migrated handle onto one shared data set per test: a separate
-    connection for SQLite (like a second process), the same object in memory."""
+    connection for SQLite (like a second process), a separate client onto tables of
+    the test's own prefix for DynamoDB, the same object in memory."""
     kind: str = request.param
     memory = MemoryStore()
+    if kind == "dynamodb":
+        request.getfixturevalue("dynamodb_endpoint")
+    prefix = f"t{uuid.uuid4().hex[:12]}"
     opened: list[Stores] = []
 
     async def open_one() -> Stores:
@@ -42,6 +54,8 @@ async def open_stores(
             stores = memory.roles()
         elif kind == "sqlite":
             stores = open_sqlite(str(tmp_path / "sendsongs.db"), cipher)
+        elif kind == "dynamodb":
+            stores = open_dynamodb(prefix, cipher)
         else:  # pragma: no cover - a new kind must be wired in here
             raise AssertionError(f"unknown store kind {kind}")
         await stores.admin.migrate()
