@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from sendsongs.ports import Stores
 from sendsongs.stores.dynamodb import open_dynamodb
 from sendsongs.stores.sqlite import open_sqlite
 from tests.fakes import MemoryStore
-from tests.moto_server import aws_env, environ, moto_server
+from tests.moto_server import aws_env, empty_tables, environ, moto_server
 
 # DynamoDB runs on a moto server over HTTP, started here once per session.
 STORE_KINDS = ["memory", "sqlite", "dynamodb"]
@@ -28,10 +27,21 @@ def cipher() -> TokenCipher:
     return TokenCipher(SECRET)
 
 
+DYNAMODB_PREFIX = "contract"
+
+
 @pytest.fixture(scope="session")
 def dynamodb_endpoint() -> Iterator[str]:
     with moto_server() as url, environ(aws_env(url)):
         yield url
+
+
+@pytest.fixture
+def dynamodb_prefix(dynamodb_endpoint: str) -> str:
+    """The contract tables, made once per session and emptied for each test (making
+    seven tables per test would cost more than the tests themselves)."""
+    empty_tables(DYNAMODB_PREFIX)
+    return DYNAMODB_PREFIX
 
 
 @pytest.fixture(params=STORE_KINDS)
@@ -43,9 +53,7 @@ async def open_stores(
     the test's own prefix for DynamoDB, the same object in memory."""
     kind: str = request.param
     memory = MemoryStore()
-    if kind == "dynamodb":
-        request.getfixturevalue("dynamodb_endpoint")
-    prefix = f"t{uuid.uuid4().hex[:12]}"
+    prefix = request.getfixturevalue("dynamodb_prefix") if kind == "dynamodb" else ""
     opened: list[Stores] = []
 
     async def open_one() -> Stores:

@@ -96,6 +96,17 @@ def values(**named: Any) -> Wire:
     return {f":{k}": _SERIALIZER.serialize(v) for k, v in named.items()}
 
 
+_SESSION_LOCK = threading.Lock()
+_SESSIONS: list[boto3.session.Session] = []
+
+
+def _session() -> boto3.session.Session:
+    """One boto3 session per process: it loads the service description once."""
+    if not _SESSIONS:
+        _SESSIONS.append(boto3.session.Session())
+    return _SESSIONS[0]
+
+
 class Dynamo:
     """The tables of one prefix, reached through one lazily made client."""
 
@@ -103,7 +114,6 @@ class Dynamo:
         self.prefix = prefix
         self._region = region
         self._client: Any = None
-        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Dynamo({self.prefix!r})"
@@ -113,9 +123,9 @@ class Dynamo:
 
     @property
     def client(self) -> Any:
-        with self._lock:  # first use may come from several threads at once
+        with _SESSION_LOCK:  # first use may come from several threads; sessions aren't safe
             if self._client is None:
-                session = boto3.session.Session()
+                session = _session()
                 region = self._region or session.region_name or "us-east-1"
                 self._client = session.client("dynamodb", region_name=region, config=_CLIENT_CONFIG)
             return self._client

@@ -84,6 +84,8 @@ async def _claim(
         tried.update(item["pk"] for item in batch)
         won = await asyncio.gather(*(_lease(db, role, item, now_value, lease) for item in batch))
         claimed += [item for item, ok in zip(batch, won, strict=True) if ok]
+        if all(len(page) < want for page in pages) and all(won) and len(batch) == len(found):
+            break  # every due item was seen and taken: no need to look again
     return sorted(claimed, key=order)
 
 

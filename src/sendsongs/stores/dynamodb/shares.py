@@ -200,17 +200,21 @@ class DynamoShares:
         claimed: list[RecipientCheck] = []
         tried: set[str] = set()
         while len(claimed) < limit:
-            candidates = await self._due(now_value, limit - len(claimed) + len(tried), tried)
+            want = limit - len(claimed) + len(tried)
+            candidates, exhausted = await self._due(now_value, want, tried)
             if not candidates:
                 break
             candidates = candidates[: limit - len(claimed)]
             tried.update(item["pk"] for item in candidates)
             won = await asyncio.gather(*(self._claim(item, now_value, lease) for item in candidates))
             claimed += [check for check in won if check is not None]
+            if exhausted and all(won):
+                break  # every due check was seen and taken: no need to look again
         return claimed
 
-    async def _due(self, now: int, want: int, tried: set[str]) -> list[Item]:
-        """Due checks from every shard of the `due` index, earliest first."""
+    async def _due(self, now: int, want: int, tried: set[str]) -> tuple[list[Item], bool]:
+        """Due checks from every shard of the `due` index, earliest first; and whether
+        that was all of them."""
         pages = await asyncio.gather(
             *(
                 self._db.query(
@@ -224,7 +228,8 @@ class DynamoShares:
             )
         )
         found = [item for page in pages for item in page if item["pk"] not in tried]
-        return sorted(found, key=lambda item: (item["next_check_at"], item["recipient_id"]))
+        exhausted = all(len(page) < want for page in pages)
+        return sorted(found, key=lambda i: (i["next_check_at"], i["recipient_id"])), exhausted
 
     async def _claim(self, item: Item, now: int, lease: int) -> RecipientCheck | None:
         """Take one due check, unless someone changed it since the index showed it."""

@@ -135,6 +135,7 @@ async def _create(dynamo: Dynamo, spec: TableSpec) -> None:
 
 def _wait_active(dynamo: Dynamo, name: str) -> None:
     deadline = time.monotonic() + CREATE_TIMEOUT
+    pause = 0.05
     while True:
         table = dynamo.call_sync("describe_table", TableName=name)["Table"]
         indexes = table.get("GlobalSecondaryIndexes", [])
@@ -144,7 +145,8 @@ def _wait_active(dynamo: Dynamo, name: str) -> None:
             return
         if time.monotonic() > deadline:
             raise StoreError(f"DynamoDB table {name} is not ACTIVE after {CREATE_TIMEOUT:g}s")
-        time.sleep(1.0)
+        time.sleep(pause)
+        pause = min(pause * 2, 2.0)
 
 
 def _keys(hash_key: str, range_key: str) -> list[dict[str, str]]:
