@@ -83,6 +83,9 @@ class Settings(BaseSettings):
         None, ge=0, validation_alias=AliasChoices("SENDSONGS_FIRST_CHECK")
     )
     log_level: str = Field("INFO", validation_alias=AliasChoices("SENDSONGS_LOG_LEVEL"))
+    # AWS only: the SQS queues between the functions (deploy/terraform/contract.json)
+    inbox_queue_url: str | None = _env("SENDSONGS_INBOX_QUEUE_URL")
+    check_queue_url: str | None = _env("SENDSONGS_CHECK_QUEUE_URL")
 
     @field_validator("public_url")
     @classmethod

@@ -88,6 +88,18 @@ class Conversation:
         await asyncio.gather(*(self._handle_in_order(queue) for queue in by_sender.values()))
         return len(messages)
 
+    async def process_message(self, message_id: str) -> bool:
+        """Handle one stored message a queue named; False if it was handled already
+        (a redelivery), is unknown, or is in another worker's hands."""
+        now = self._ports.clock.now()
+        message = await self._ports.stores.inbox.claim_message(
+            message_id, now, now + INBOX_LEASE
+        )
+        if message is None:
+            return False
+        await self._handle_in_order([message])
+        return True
+
     async def _handle_in_order(self, messages: list[IncomingMessage]) -> None:
         for message in messages:
             try:

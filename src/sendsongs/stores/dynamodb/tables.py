@@ -192,7 +192,7 @@ def differences(
             lines.append(f"{name}: index {index.name} projects {projection}, expected ALL")
     lines += [f"{name}: index {extra} is not used by this version" for extra in sorted(indexes)]
     enabled = ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING")
-    attribute = ttl.get("AttributeName") if enabled else None
-    if attribute != spec.ttl:
-        lines.append(f"{name}: TTL attribute is {attribute}, expected {spec.ttl}")
+    ttl_name: str | None = ttl.get("AttributeName") if enabled else None
+    if ttl_name != spec.ttl:
+        lines.append(f"{name}: TTL attribute is {ttl_name}, expected {spec.ttl}")
     return lines
