@@ -16,8 +16,8 @@ locals {
     }
     shares = {
       name       = "${var.name_prefix}-shares"
-      attributes = { pk = "S", sk = "S", recipient_id = "S", status_shared = "S" }
-      indexes    = { by_recipient = { hash_key = "recipient_id", range_key = "status_shared" } }
+      attributes = { pk = "S", sk = "S", sender_id = "S", sent_key = "S" }
+      indexes    = { by_sender = { hash_key = "sender_id", range_key = "sent_key" } }
       ttl        = "expires_at"
     }
     checks = {
@@ -28,14 +28,14 @@ locals {
     }
     inbox = {
       name       = "${var.name_prefix}-inbox"
-      attributes = { pk = "S", sk = "S" }
-      indexes    = {}
+      attributes = { pk = "S", sk = "S", queue = "S", due = "N" }
+      indexes    = { queue = { hash_key = "queue", range_key = "due" } }
       ttl        = "expires_at"
     }
     outbox = {
       name       = "${var.name_prefix}-outbox"
-      attributes = { pk = "S", sk = "S" }
-      indexes    = {}
+      attributes = { pk = "S", sk = "S", queue = "S", due = "N" }
+      indexes    = { queue = { hash_key = "queue", range_key = "due" } }
       ttl        = "expires_at"
     }
     secrets = {
