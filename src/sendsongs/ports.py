@@ -4,6 +4,7 @@
     chat          ChatChannel, one per channel, routed by an address's channel name
     music         Catalog (track look-up) · PlayHistory and AccountLink (OAuth) or
                   AccountLookup (user name), one per source
+    hand-overs    InboxNotifier (stored messages → a worker) · CheckQueue (claimed checks)
     time          Clock
 
 Every backend (SQLite, DynamoDB, the tests' in-memory one) implements the store

@@ -93,7 +93,9 @@ class Cloud:
             assert response["batchItemFailures"] == [], response
             self.sqs.delete_message_batch(
                 QueueUrl=url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)],
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)
+                ],
             )
             handled += len(got)
 

@@ -21,7 +21,9 @@ def people(cloud: Cloud) -> None:
         (ALICE, "Alice", "Liddell", "alice.spotify"),
         (BOB, "Robert", "Jones", "bob.spotify"),
     ):
-        cloud.sandbox("POST", "/_sandbox/messenger/users", psid=psid, first_name=first, last_name=last)
+        cloud.sandbox(
+            "POST", "/_sandbox/messenger/users", psid=psid, first_name=first, last_name=last
+        )
         cloud.sandbox("POST", "/_sandbox/spotify/users", id=spotify, display_name=first)
 
 
@@ -100,14 +102,28 @@ def test_health_and_verification_through_api_gateway(cloud: Cloud) -> None:
 def test_a_failing_record_is_reported_alone(cloud: Cloud) -> None:
     records = {
         "Records": [
-            {"messageId": "bad", "receiptHandle": "r1", "body": "not json", "attributes": {
-                "MessageGroupId": "g1"}, "messageAttributes": {}, "md5OfBody": "",
-             "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
-             "awsRegion": "us-east-1"},
-            {"messageId": "unknown", "receiptHandle": "r2", "body": '{"id": "messenger:nope"}',
-             "attributes": {"MessageGroupId": "g2"}, "messageAttributes": {}, "md5OfBody": "",
-             "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
-             "awsRegion": "us-east-1"},
+            {
+                "messageId": "bad",
+                "receiptHandle": "r1",
+                "body": "not json",
+                "attributes": {"MessageGroupId": "g1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
+                "awsRegion": "us-east-1",
+            },
+            {
+                "messageId": "unknown",
+                "receiptHandle": "r2",
+                "body": '{"id": "messenger:nope"}',
+                "attributes": {"MessageGroupId": "g2"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:1:q",
+                "awsRegion": "us-east-1",
+            },
         ]
     }
     answer = handlers.inbox_handler(records, cloud.context)
@@ -128,7 +144,9 @@ def test_a_lost_hand_over_is_queued_again_by_the_sweep(cloud: Cloud, monkeypatch
     cloud.say(ALICE, "help")
     lost = cloud.sqs.receive_message(QueueUrl=cloud.queues["inbox"], MaxNumberOfMessages=10)
     for message in lost.get("Messages", []):  # as if SQS never had it
-        cloud.sqs.delete_message(QueueUrl=cloud.queues["inbox"], ReceiptHandle=message["ReceiptHandle"])
+        cloud.sqs.delete_message(
+            QueueUrl=cloud.queues["inbox"], ReceiptHandle=message["ReceiptHandle"]
+        )
     assert cloud.sweep()["requeued"] == 0  # not stale yet
     monkeypatch.setattr(handlers, "STALE_INBOX", handlers.STALE_INBOX * 0)
     assert cloud.sweep()["requeued"] == 1

@@ -116,4 +116,4 @@ def test_every_plain_variable_and_secret_is_a_setting() -> None:
         assert name in aliases or name in read_elsewhere, name
     for queue in contract()["queues"].values():
         assert queue["url_variable"] in aliases
-    assert "{VAR}" + SUFFIX == environment["ssm"]["variable"]
+    assert environment["ssm"]["variable"] == "{VAR}" + SUFFIX

@@ -92,9 +92,7 @@ class Conversation:
         """Handle one stored message a queue named; False if it was handled already
         (a redelivery), is unknown, or is in another worker's hands."""
         now = self._ports.clock.now()
-        message = await self._ports.stores.inbox.claim_message(
-            message_id, now, now + INBOX_LEASE
-        )
+        message = await self._ports.stores.inbox.claim_message(message_id, now, now + INBOX_LEASE)
         if message is None:
             return False
         await self._handle_in_order([message])

@@ -74,7 +74,10 @@ class DynamoPeople:
                         " registered_at = if_not_exists(registered_at, :at)",
                         "ExpressionAttributeNames": {"#n": "name"},
                         "ExpressionAttributeValues": values(
-                            id=person.id, name=person.name, key=person.name.casefold(), at=registered
+                            id=person.id,
+                            name=person.name,
+                            key=person.name.casefold(),
+                            at=registered,
                         ),
                     }
                 },
@@ -314,4 +317,7 @@ def _revision_guard(old: Item | None) -> dict[str, Any]:
     """The condition that nobody wrote the item since it was read as `old`."""
     if old is None:
         return {"ConditionExpression": "attribute_not_exists(pk)"}
-    return {"ConditionExpression": "rev = :rev", "ExpressionAttributeValues": values(rev=old["rev"])}
+    return {
+        "ConditionExpression": "rev = :rev",
+        "ExpressionAttributeValues": values(rev=old["rev"]),
+    }

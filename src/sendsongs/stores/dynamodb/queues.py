@@ -249,7 +249,9 @@ def outgoing_item(message: Outgoing) -> Item:
         "sk": "outgoing",
         "address": str(message.address),
         "text": message.reply.text,
-        "quick_replies": [{"title": q.title, "payload": q.payload} for q in message.reply.quick_replies],
+        "quick_replies": [
+            {"title": q.title, "payload": q.payload} for q in message.reply.quick_replies
+        ],
         "kind": message.kind.value,
         "created": created,
         "queue": f"ready#{shard_of(message.id, QUEUE_SHARDS)}",

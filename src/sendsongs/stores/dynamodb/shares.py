@@ -206,7 +206,9 @@ class DynamoShares:
                 break
             candidates = candidates[: limit - len(claimed)]
             tried.update(item["pk"] for item in candidates)
-            won = await asyncio.gather(*(self._claim(item, now_value, lease) for item in candidates))
+            won = await asyncio.gather(
+                *(self._claim(item, now_value, lease) for item in candidates)
+            )
             claimed += [check for check in won if check is not None]
             if exhausted and all(won):
                 break  # every due check was seen and taken: no need to look again
@@ -346,7 +348,9 @@ class DynamoShares:
 
     def _settle_share(self, share: Share) -> dict[str, Any]:
         item = share_item(share)
-        fields = {name: item[name] for name in ("status", "next_check_at", "settled_at", "expires_at")}
+        fields = {
+            name: item[name] for name in ("status", "next_check_at", "settled_at", "expires_at")
+        }
         names = {f"#{name}": name for name in fields}
         expression = "SET " + ", ".join(f"#{n} = :{n}" for n, v in fields.items() if v is not None)
         absent = [f"#{n}" for n, v in fields.items() if v is None]
