@@ -86,6 +86,7 @@ def test_migrate_names_each_difference_on_its_own_line() -> None:
     assert lines == [
         "p-shares: attribute sender_id is N, expected S",
         "p-shares: index by_sender (sender_id, sent_key) is missing",
+        "p-shares: index by_send (group_send, sent_key) is missing",
         "p-shares: index by_recipient is not used by this version",
         "p-shares: TTL attribute is None, expected expires_at",
     ]

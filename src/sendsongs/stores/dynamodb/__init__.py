@@ -11,6 +11,7 @@ from datetime import datetime
 from sendsongs.crypto import TokenCipher
 from sendsongs.ports import Stores
 from sendsongs.stores.dynamodb.client import Dynamo
+from sendsongs.stores.dynamodb.groups import DynamoGroups
 from sendsongs.stores.dynamodb.pauses import DynamoPauses
 from sendsongs.stores.dynamodb.people import DynamoPeople
 from sendsongs.stores.dynamodb.queues import DynamoInbox, DynamoOutbox
@@ -53,6 +54,7 @@ def open_dynamodb(prefix: str, cipher: TokenCipher, *, region: str | None = None
     return Stores(
         people=DynamoPeople(dynamo, cipher),
         shares=DynamoShares(dynamo),
+        groups=DynamoGroups(dynamo),
         inbox=inbox,
         outbox=DynamoOutbox(dynamo),
         secrets=DynamoSecrets(dynamo, cipher),

@@ -6,19 +6,26 @@
     person#<id>               connection         source, account, encrypted grant, status
     address#<addr>            address            person_id, last_seen: who is reached there
     account#<source>#<acct>   account            person_id: one person per account
+    directory#<n>             <person id>        name, registered_at: every person, in
+                                                 4 partitions (find_similar reads them)
+
+A connection whose grant may need renewing (readable, consented, not yet reminded)
+carries `renew_source`, which puts it in the `renewals` index by `consented_at`.
 
 Grants are encrypted here, at the store boundary (TokenCipher).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sendsongs.crypto import TokenCipher
 from sendsongs.domain.models import Address, Connection, ConnectionStatus, Grant, Person
+from sendsongs.domain.names import closest
 from sendsongs.errors import StoreError
 from sendsongs.stores.dynamodb.client import (
-    ConditionFailed,
     Dynamo,
     Item,
     TransactionCanceled,
@@ -26,11 +33,13 @@ from sendsongs.stores.dynamodb.client import (
     key,
     micros,
     retry_on_conflict,
+    shard_of,
     to_wire,
     values,
 )
 
 TABLE = "people"
+DIRECTORY_SHARDS = 4
 
 
 def _person_pk(person_id: str) -> str:
@@ -109,6 +118,20 @@ class DynamoPeople:
                     }
                 },
             ]
+            actions.append(
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": key(f"directory#{shard_of(person.id, DIRECTORY_SHARDS)}", person.id),
+                        "UpdateExpression": "SET id = :id, #n = :name,"
+                        " registered_at = if_not_exists(registered_at, :at)",
+                        "ExpressionAttributeNames": {"#n": "name"},
+                        "ExpressionAttributeValues": values(
+                            id=person.id, name=person.name, at=registered
+                        ),
+                    }
+                }
+            )
             if held is not None and held["person_id"] != person.id:  # the address moves
                 actions.append(
                     {
@@ -154,6 +177,22 @@ class DynamoPeople:
         people = [_person(item) for item in items]
         return sorted(people, key=lambda p: (p.registered_at, p.id))
 
+    async def find_similar(self, name: str, limit: int) -> list[Person]:
+        pages = [
+            await self._db.query(
+                TABLE,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues=values(pk=f"directory#{shard}"),
+                ConsistentRead=True,
+            )
+            for shard in range(DIRECTORY_SHARDS)
+        ]
+        people = sorted(
+            (_person(item) for page in pages for item in page),
+            key=lambda p: (p.registered_at, p.id),
+        )
+        return closest(name, ((p.name, p) for p in people), limit)
+
     async def save_connection(self, connection: Connection) -> None:
         item = {
             "pk": _person_pk(connection.person_id),
@@ -165,6 +204,7 @@ class DynamoPeople:
             "connected_at": micros(connection.connected_at),
             **self._grant_item(connection.grant),
         }
+        item["renew_source"] = _renew_source(item)  # saved again: the reminder is cleared
 
         async def step() -> None:
             old = await self._db.get(TABLE, _person_pk(connection.person_id), "connection")
@@ -246,33 +286,48 @@ class DynamoPeople:
         return connection
 
     async def save_grant(self, person_id: str, grant: Grant) -> None:
-        present = {n: v for n, v in self._grant_item(grant).items() if v is not None}
-        absent = [n for n, v in self._grant_item(grant).items() if v is None]
-        expression = "SET " + ", ".join(f"{name} = :{name}" for name in present)
-        if absent:
-            expression += " REMOVE " + ", ".join(absent)
-        await self._update_connection(person_id, expression + " ADD rev :one", {}, present)
+        fields = self._grant_item(grant)
+        await self._rewrite(person_id, lambda item: {**item, **fields})
 
     async def set_connection_status(self, person_id: str, status: ConnectionStatus) -> None:
-        await self._update_connection(
-            person_id, "SET #s = :v ADD rev :one", {"#s": "status"}, {"v": status.value}
-        )
+        await self._rewrite(person_id, lambda item: {**item, "status": status.value})
 
-    async def _update_connection(
-        self, person_id: str, expression: str, names: dict[str, str], given: dict[str, Any]
-    ) -> None:
-        try:
+    async def grants_to_renew(
+        self, source: str, consented_before: datetime, limit: int
+    ) -> list[Connection]:
+        if limit <= 0:
+            return []
+        items = await self._db.query(
+            TABLE,
+            IndexName="renewals",
+            KeyConditionExpression="renew_source = :source AND consented_at < :before",
+            ExpressionAttributeValues=values(source=source, before=micros(consented_before)),
+            Limit=limit,
+        )
+        return [self._connection(item) for item in items]
+
+    async def mark_reminded(self, person_id: str, at: datetime) -> None:
+        reminded = micros(at)
+        await self._rewrite(person_id, lambda item: {**item, "reminded_at": reminded})
+
+    async def _rewrite(self, person_id: str, change: Callable[[Item], Item]) -> None:
+        """Change the person's connection, if they have one, as one conditional write."""
+
+        async def step() -> None:
+            old = await self._db.get(TABLE, _person_pk(person_id), "connection")
+            if old is None:
+                return  # nobody connected: nothing to change
+            item = change(old)
+            item["renew_source"] = _renew_source(item)
+            item["rev"] = old["rev"] + 1
             await self._db.call(
-                "update_item",
+                "put_item",
                 TableName=self._table,
-                Key=key(_person_pk(person_id), "connection"),
-                UpdateExpression=expression,
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues=values(one=1, **given),
-                **({"ExpressionAttributeNames": names} if names else {}),
+                Item=to_wire(item),
+                **_revision_guard(old),
             )
-        except ConditionFailed:
-            return  # nobody connected: nothing to change
+
+        await retry_on_conflict(step, "changing a connection")
 
     def _grant_item(self, grant: Grant | None) -> dict[str, Any]:
         if grant is None:
@@ -297,6 +352,9 @@ class DynamoPeople:
             connected_at=from_micros(item["connected_at"]),
             grant=grant_from(self._cipher, item),
             status=ConnectionStatus(item["status"]),
+            reminded_at=None
+            if item.get("reminded_at") is None
+            else from_micros(item["reminded_at"]),
         )
 
 
@@ -311,6 +369,17 @@ def grant_from(cipher: TokenCipher, item: Item) -> Grant | None:
         expires_at=from_micros(item["token_expires_at"]),
         consented_at=None if consented is None else from_micros(consented),
     )
+
+
+def _renew_source(item: Item) -> str | None:
+    """The source, while the grant may need renewing: readable, consented to, not
+    reminded yet (so it is in the `renewals` index); else None."""
+    renewable = (
+        item.get("status") == ConnectionStatus.OK.value
+        and item.get("consented_at") is not None
+        and item.get("reminded_at") is None
+    )
+    return str(item["source"]) if renewable else None
 
 
 def _revision_guard(old: Item | None) -> dict[str, Any]:

@@ -1,14 +1,17 @@
 """The inbox and the outbox: items claimed by lease through the sparse `queue` index.
 
-    inbox   pk <message id>  sk message    queue todo#<n> / done#<n>, due (µs)
-    outbox  pk <message id>  sk outgoing   queue ready#<n> / held#<address>, due (µs)
+    inbox   pk <message id>      sk message       queue todo#<n> / done#<n>, due (µs)
+    outbox  pk <message id>      sk outgoing      queue ready#<n> / held#<n>, due (µs)
+    outbox  pk held#<address>    sk <message id>  marks a message held for that address
 
 `queue` + `due` form the `queue` index. A waiting item sits in one of a few shards
 (`todo#<n>`, `ready#<n>`) with `due` = when it may be taken: its time of arrival, the
 end of a lease, or a retry's not-before. A claim reads due items from every shard and
 takes each with a conditional write on its revision, so two claimers never share one.
 Handled inbox items move to `done#<n>` (purge finds them there; TTL drops them after a
-week); held outbox items wait under `held#<address>` until that address writes again.
+week); held outbox items wait in `held#<n>` by creation (drop_held finds the old ones
+there), each with a marker under its address (release_held reads those, strongly
+consistent) until that address writes again.
 """
 
 from __future__ import annotations
@@ -31,10 +34,12 @@ from sendsongs.stores.dynamodb.client import (
     ConditionFailed,
     Dynamo,
     Item,
+    TransactionCanceled,
     from_micros,
     from_wire,
     key,
     micros,
+    retry_on_conflict,
     shard_of,
     to_wire,
     values,
@@ -256,9 +261,10 @@ def outgoing_item(message: Outgoing) -> Item:
         "created": created,
         "queue": f"ready#{shard_of(message.id, QUEUE_SHARDS)}",
         "ready_queue": f"ready#{shard_of(message.id, QUEUE_SHARDS)}",
-        "held_queue": f"held#{message.address}",
+        "held_queue": f"held#{shard_of(message.id, QUEUE_SHARDS)}",
         "due": created,
         "rev": 0,
+        "on_behalf_of": None if message.on_behalf_of is None else str(message.on_behalf_of),
     }
 
 
@@ -291,6 +297,7 @@ def _outgoing(item: Item) -> Outgoing:
         ),
         created_at=from_micros(item["created"]),
         kind=MessageKind(item["kind"]),
+        on_behalf_of=Address.parse(item["on_behalf_of"]) if item.get("on_behalf_of") else None,
     )
 
 
@@ -340,41 +347,99 @@ class DynamoOutbox:
 
     async def hold_outgoing(self, message_id: str) -> None:
         forget = int(time.time() + HELD_MEMORY.total_seconds())
-        await _update(
-            self._db,
-            OUTBOX,
-            message_id,
-            "outgoing",
-            UpdateExpression="SET #q = held_queue, #d = created, expires_at = :ttl ADD rev :one",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames=_NAMES,
-            ExpressionAttributeValues=values(ttl=forget, one=1),
-        )
+
+        async def step() -> None:
+            item = await self._db.get(OUTBOX, message_id, "outgoing")
+            if item is None:
+                return
+            await self._db.transact(
+                [
+                    {
+                        "Update": {
+                            "TableName": self._db.table(OUTBOX),
+                            "Key": key(message_id, "outgoing"),
+                            "UpdateExpression": "SET #q = held_queue, #d = created,"
+                            " expires_at = :ttl ADD rev :one",
+                            "ConditionExpression": "rev = :rev",
+                            "ExpressionAttributeNames": _NAMES,
+                            "ExpressionAttributeValues": values(ttl=forget, one=1, rev=item["rev"]),
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._db.table(OUTBOX),
+                            "Item": to_wire({"pk": f"held#{item['address']}", "sk": message_id}),
+                        }
+                    },
+                ]
+            )
+
+        await retry_on_conflict(step, "holding a message")
 
     async def release_held(self, address: Address) -> int:
-        # the queue index is eventually consistent: a message held a moment ago may
-        # be released by the person's next message instead of this one
-        held = await self._db.query(
+        markers = await self._db.query(
             OUTBOX,
-            IndexName="queue",
-            KeyConditionExpression="#q = :q",
-            ExpressionAttributeNames={"#q": "queue"},
-            ExpressionAttributeValues=values(q=f"held#{address}"),
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=values(pk=f"held#{address}"),
+            ConsistentRead=True,
         )
         released = await asyncio.gather(
             *(
-                _update(
-                    self._db,
-                    OUTBOX,
-                    item["pk"],
-                    "outgoing",
-                    UpdateExpression="SET #q = ready_queue, #d = created ADD rev :one"
-                    " REMOVE expires_at",
-                    ConditionExpression="#q = :held",
-                    ExpressionAttributeNames=_NAMES,
-                    ExpressionAttributeValues=values(one=1, held=f"held#{address}"),
+                self._unhold(
+                    marker,
+                    "SET #q = ready_queue, #d = created ADD rev :one REMOVE expires_at",
                 )
-                for item in held
+                for marker in markers
             )
         )
         return sum(released)
+
+    async def drop_held(self, created_before: datetime) -> list[Outgoing]:
+        pages = await asyncio.gather(
+            *(
+                self._db.query(
+                    OUTBOX,
+                    IndexName="queue",
+                    KeyConditionExpression="#q = :q AND #d < :before",
+                    ExpressionAttributeNames=_NAMES,
+                    ExpressionAttributeValues=values(
+                        q=f"held#{shard}", before=micros(created_before)
+                    ),
+                )
+                for shard in range(QUEUE_SHARDS)
+            )
+        )
+        held = [item for page in pages for item in page]
+        dropped = await asyncio.gather(
+            *(self._unhold({"pk": f"held#{i['address']}", "sk": i["pk"]}, None) for i in held)
+        )
+        kept = [item for item, gone in zip(held, dropped, strict=True) if gone]
+        return [_outgoing(item) for item in sorted(kept, key=_by_creation)]
+
+    async def _unhold(self, marker: Item, update: str | None) -> bool:
+        """Release (`update`) or drop (None) one held message and remove its marker,
+        in one step; False if it was no longer held."""
+        message_key = key(marker["sk"], "outgoing")
+        change: dict[str, Any] = (
+            {"Delete": {"Key": message_key}}
+            if update is None
+            else {"Update": {"Key": message_key, "UpdateExpression": update}}
+        )
+        operation = next(iter(change.values()))
+        operation.update(
+            TableName=self._db.table(OUTBOX),
+            ConditionExpression="begins_with(#q, :held)",
+            ExpressionAttributeNames={"#q": "queue"} if update is None else _NAMES,
+            ExpressionAttributeValues=values(
+                held="held#", **({} if update is None else {"one": 1})
+            ),
+        )
+        drop_marker = {
+            "Delete": {"TableName": self._db.table(OUTBOX), "Key": key(marker["pk"], marker["sk"])}
+        }
+        try:
+            await self._db.transact([change, drop_marker])
+        except TransactionCanceled:
+            await self._db.transact([drop_marker])  # the message went another way
+            return False
+        return True

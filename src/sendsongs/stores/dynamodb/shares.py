@@ -16,6 +16,7 @@ cause (the outbox rows) and the check item, all in one TransactWriteItems.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -77,6 +78,9 @@ def share_item(share: Share) -> Item:
         "status": share.status.value,
         "settled_at": settled,
         "expires_at": None if share.settled_at is None else _garbage_after(share.settled_at),
+        "group_send": share.group_send,
+        "group_name": share.group_name,
+        "delivered_at": None if share.delivered_at is None else micros(share.delivered_at),
     }
 
 
@@ -89,6 +93,7 @@ def _share(item: Item, pending: dict[str, int] | None = None) -> Share:
     if pending and item["id"] in pending and item["status"] == ShareStatus.PENDING.value:
         due = pending[item["id"]]  # a pending share's schedule lives in its check
     settled = item.get("settled_at")
+    delivered = item.get("delivered_at")
     return Share(
         id=item["id"],
         sender_id=item["sender_id"],
@@ -107,6 +112,9 @@ def _share(item: Item, pending: dict[str, int] | None = None) -> Share:
         post=item.get("post"),
         status=ShareStatus(item["status"]),
         settled_at=None if settled is None else from_micros(settled),
+        group_send=item.get("group_send"),
+        group_name=item.get("group_name"),
+        delivered_at=None if delivered is None else from_micros(delivered),
     )
 
 
@@ -159,13 +167,7 @@ class DynamoShares:
 
     async def get_share(self, share_id: str) -> Share | None:
         item = await self._db.get(SHARES, _share_pk(share_id), "share")
-        if item is None:
-            return None
-        pending = None
-        if item["status"] == ShareStatus.PENDING.value:
-            check = await self._check(item["recipient_id"])
-            pending = check.get("pending") if check else None
-        return _share(item, pending)
+        return None if item is None else await self._with_schedule(item)
 
     async def pending_shares(self, recipient_id: str) -> list[Share]:
         check = await self._check(recipient_id)
@@ -190,6 +192,67 @@ class DynamoShares:
             Limit=limit,
         )
         return [_share(item) for item in items]
+
+    async def shares_of_send(self, group_send: str) -> list[Share]:
+        items = await self._db.query(
+            SHARES,
+            IndexName="by_send",
+            KeyConditionExpression="group_send = :send",
+            ExpressionAttributeValues=values(send=group_send),
+        )
+        return [await self._with_schedule(item) for item in items]
+
+    async def mark_delivered(self, share_id: str, at: datetime) -> None:
+        try:  # the first time counts
+            await self._db.call(
+                "update_item",
+                TableName=self._db.table(SHARES),
+                Key=key(_share_pk(share_id), "share"),
+                UpdateExpression="SET delivered_at = :at",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(delivered_at)",
+                ExpressionAttributeValues=values(at=micros(at)),
+            )
+        except ConditionFailed:
+            return
+
+    async def cancel_share(self, share_id: str, at: datetime) -> bool:
+        try:
+            answer = await self._db.call(
+                "update_item",
+                TableName=self._db.table(SHARES),
+                Key=key(_share_pk(share_id), "share"),
+                UpdateExpression="SET #s = :cancelled, settled_at = :at, expires_at = :garbage",
+                ConditionExpression="#s = :pending",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=values(
+                    cancelled=ShareStatus.CANCELLED.value,
+                    at=micros(at),
+                    garbage=_garbage_after(at),
+                    pending=ShareStatus.PENDING.value,
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except ConditionFailed:
+            return False
+        recipient = answer["Attributes"]["recipient_id"]["S"]
+        # the check no longer waits for it (it would find it settled anyway)
+        with contextlib.suppress(ConditionFailed):
+            await self._db.call(
+                "update_item",
+                TableName=self._checks,
+                Key=key(_check_pk(recipient), "check"),
+                UpdateExpression="REMOVE pending.#id ADD rev :one",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#id": share_id},
+                ExpressionAttributeValues=values(one=1),
+            )
+        return True
+
+    async def _with_schedule(self, item: Item) -> Share:
+        if item["status"] != ShareStatus.PENDING.value:
+            return _share(item)
+        check = await self._check(item["recipient_id"])
+        return _share(item, check.get("pending") if check else None)
 
     async def claim_due_checks(
         self, now: datetime, lease_until: datetime, limit: int

@@ -42,15 +42,16 @@ QUEUE_INDEX = Index("queue", "queue", "due")
 TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         "people",
-        {"pk": "S", "sk": "S", "name_key": "S"},
-        (Index("by_name", "name_key", "pk"),),
+        {"pk": "S", "sk": "S", "name_key": "S", "renew_source": "S", "consented_at": "N"},
+        (Index("by_name", "name_key", "pk"), Index("renewals", "renew_source", "consented_at")),
     ),
     TableSpec(
         "shares",
-        {"pk": "S", "sk": "S", "sender_id": "S", "sent_key": "S"},
-        (Index("by_sender", "sender_id", "sent_key"),),
+        {"pk": "S", "sk": "S", "sender_id": "S", "sent_key": "S", "group_send": "S"},
+        (Index("by_sender", "sender_id", "sent_key"), Index("by_send", "group_send", "sent_key")),
         TTL_ATTRIBUTE,
     ),
+    TableSpec("groups", {"pk": "S", "sk": "S"}),
     TableSpec(
         "checks",
         {"pk": "S", "sk": "S", "shard": "S", "next_check_at": "N"},
