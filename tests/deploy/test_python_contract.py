@@ -106,13 +106,7 @@ def test_every_plain_variable_and_secret_is_a_setting() -> None:
         for field in Settings.model_fields.values()
         for choice in getattr(field.validation_alias, "choices", [])
     }
-    # Powertools reads its own; the ListenBrainz and Last.fm sources bring theirs
-    read_elsewhere = {
-        "POWERTOOLS_SERVICE_NAME",
-        "LISTENBRAINZ_API_URL",
-        "LASTFM_API_URL",
-        "LASTFM_API_KEY",
-    }
+    read_elsewhere = {"POWERTOOLS_SERVICE_NAME"}  # Powertools reads its own
     for name in [*environment["plain"], *environment["secrets"]]:
         assert name in aliases or name in read_elsewhere, name
     for queue in contract()["queues"].values():
