@@ -167,6 +167,19 @@ class MemoryStore:
             state.lease_until = lease_until
         return [message for message, _ in free[:limit]]
 
+    async def claim_message(
+        self, message_id: str, now: datetime, lease_until: datetime
+    ) -> IncomingMessage | None:
+        now, lease_until = _utc(now), _utc(lease_until)
+        found = self.inbox.get(message_id)
+        if found is None:
+            return None
+        message, state = found
+        if state.done or (state.lease_until is not None and state.lease_until > now):
+            return None
+        state.lease_until = lease_until
+        return message
+
     async def finish_incoming(self, message_id: str) -> None:
         if message_id in self.inbox:
             message, state = self.inbox[message_id]

@@ -10,15 +10,27 @@ locals {
   tables = {
     people = {
       name       = "${var.name_prefix}-people"
-      attributes = { pk = "S", sk = "S", name_key = "S" }
-      indexes    = { by_name = { hash_key = "name_key", range_key = "pk" } }
+      attributes = { pk = "S", sk = "S", name_key = "S", renew_source = "S", consented_at = "N" }
+      indexes = {
+        by_name  = { hash_key = "name_key", range_key = "pk" }
+        renewals = { hash_key = "renew_source", range_key = "consented_at" }
+      }
       ttl        = null
     }
     shares = {
       name       = "${var.name_prefix}-shares"
-      attributes = { pk = "S", sk = "S", recipient_id = "S", status_shared = "S" }
-      indexes    = { by_recipient = { hash_key = "recipient_id", range_key = "status_shared" } }
-      ttl        = "expires_at"
+      attributes = { pk = "S", sk = "S", sender_id = "S", sent_key = "S", group_send = "S" }
+      indexes = {
+        by_sender = { hash_key = "sender_id", range_key = "sent_key" }
+        by_send   = { hash_key = "group_send", range_key = "sent_key" }
+      }
+      ttl = "expires_at"
+    }
+    groups = {
+      name       = "${var.name_prefix}-groups"
+      attributes = { pk = "S", sk = "S" }
+      indexes    = {}
+      ttl        = null
     }
     checks = {
       name       = "${var.name_prefix}-checks"
@@ -28,14 +40,14 @@ locals {
     }
     inbox = {
       name       = "${var.name_prefix}-inbox"
-      attributes = { pk = "S", sk = "S" }
-      indexes    = {}
+      attributes = { pk = "S", sk = "S", queue = "S", due = "N" }
+      indexes    = { queue = { hash_key = "queue", range_key = "due" } }
       ttl        = "expires_at"
     }
     outbox = {
       name       = "${var.name_prefix}-outbox"
-      attributes = { pk = "S", sk = "S" }
-      indexes    = {}
+      attributes = { pk = "S", sk = "S", queue = "S", due = "N" }
+      indexes    = { queue = { hash_key = "queue", range_key = "due" } }
       ttl        = "expires_at"
     }
     secrets = {

@@ -24,13 +24,16 @@ from sendsongs.channels.telegram.client import TelegramClient
 from sendsongs.channels.telegram.updates import HANDLED_UPDATES
 from sendsongs.config import Settings
 from sendsongs.crypto import TokenCipher
+from sendsongs.domain.models import IncomingMessage
 from sendsongs.errors import ConfigError, ServiceError
 from sendsongs.ports import (
     AccountLink,
     AccountLookup,
     Catalog,
     ChatChannel,
+    CheckQueue,
     Clock,
+    InboxNotifier,
     PlayHistory,
     Ports,
     Stores,
@@ -94,14 +97,28 @@ class Overrides:
 
 def build_stores(settings: Settings) -> Stores:
     url = settings.database_url
+    # `migrate` may run without the key: it creates tables and encrypts nothing
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else ""
+    cipher = TokenCipher(secret or secrets.token_urlsafe(32), settings.previous_keys)
     if url.startswith("sqlite:///"):
-        # `migrate` may run without the key: it creates tables and encrypts nothing
-        secret = settings.secret_key.get_secret_value() if settings.secret_key else ""
-        cipher = TokenCipher(secret or secrets.token_urlsafe(32), settings.previous_keys)
         return open_sqlite(url.removeprefix("sqlite:///"), cipher)
-    raise ConfigError(
-        "SENDSONGS_DATABASE_URL: dynamodb:// needs the AWS extra, which this build lacks"
-    )
+    try:  # boto3 comes with the [aws] extra only
+        from sendsongs.stores.dynamodb import open_dynamodb
+    except ImportError:
+        raise ConfigError(
+            "SENDSONGS_DATABASE_URL: dynamodb:// needs the AWS extra: pip install 'sendsongs[aws]'"
+        ) from None
+    return open_dynamodb(url.removeprefix("dynamodb://"), cipher)
+
+
+def build_queues(settings: Settings) -> tuple[InboxNotifier, CheckQueue] | None:
+    """The SQS queues between the AWS functions, if their URLs are set."""
+    if not (settings.inbox_queue_url or settings.check_queue_url):
+        return None
+    from sendsongs.queues.sqs import SqsQueues  # boto3: the [aws] extra
+
+    queues = SqsQueues(settings.inbox_queue_url, settings.check_queue_url)
+    return queues, queues
 
 
 def build_channels(settings: Settings, http: httpx.AsyncClient) -> dict[str, ChatChannel]:
@@ -186,7 +203,17 @@ def build_runtime(settings: Settings, overrides: Overrides | None = None) -> Run
     return Runtime(settings=settings, service=service, stores=stores, http=http)
 
 
-def build_context(runtime: Runtime, wake_worker: Callable[[], None]) -> BotContext:
+class _WakeWorker:
+    """The local runtime's notifier: the worker handles new messages at once."""
+
+    def __init__(self, wake: Callable[[], None]) -> None:
+        self._wake = wake
+
+    async def notify(self, messages: Sequence[IncomingMessage]) -> None:
+        self._wake()
+
+
+def build_context(runtime: Runtime, notifier: InboxNotifier) -> BotContext:
     settings = runtime.settings
     messenger = None
     if "messenger" in settings.channels:
@@ -204,7 +231,7 @@ def build_context(runtime: Runtime, wake_worker: Callable[[], None]) -> BotConte
             else _no_answer,
         )
     return BotContext(
-        service=runtime.service, messenger=messenger, wake_worker=wake_worker, telegram=telegram
+        service=runtime.service, messenger=messenger, notifier=notifier, telegram=telegram
     )
 
 
@@ -232,7 +259,8 @@ def build_app(
     """The bot's ASGI app over a migrated store. With `run_worker`, its lifespan runs
     the worker (inbox, checks, outbox) beside the routes, registers the Telegram
     webhook, and, on shutdown, lets the work in hand finish before releasing the
-    runtime."""
+    runtime. Without it, new messages go to the inbox queue when one is configured
+    (AWS), else wait for whoever polls."""
     worker = Worker(runtime.service) if run_worker else None
 
     @contextlib.asynccontextmanager
@@ -253,7 +281,11 @@ def build_app(
         await runtime.aclose()
         log.info("stopped")
 
-    context = build_context(runtime, worker.wake if worker else _no_worker)
+    notifier: InboxNotifier = _WakeWorker(worker.wake if worker else _nobody)
+    queues = None if worker else build_queues(runtime.settings)
+    if queues is not None:
+        notifier = queues[0]
+    context = build_context(runtime, notifier)
     return create_app(context, lifespan=lifespan, extra_routes=extra_routes)
 
 
@@ -261,5 +293,5 @@ async def _no_answer(query_id: str) -> None:
     """A channel stand-in (tests, the demo) has no button spinner to stop."""
 
 
-def _no_worker() -> None:
-    """Without a local worker (Lambda), new messages wait for their queue."""
+def _nobody() -> None:
+    """No worker and no queue (benchmarks): messages wait for whoever polls the inbox."""

@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     shares_per_hour: int = Field(
         30, gt=0, validation_alias=AliasChoices("SENDSONGS_SHARES_PER_HOUR")
     )
+    # AWS only: the SQS queues between the functions (deploy/terraform/contract.json)
+    inbox_queue_url: str | None = _env("SENDSONGS_INBOX_QUEUE_URL")
+    check_queue_url: str | None = _env("SENDSONGS_CHECK_QUEUE_URL")
 
     @field_validator("public_url")
     @classmethod

@@ -5,6 +5,7 @@
     chat          ChatChannel, one per channel, routed by an address's channel name
     music         Catalog (track look-up) · PlayHistory and AccountLink (OAuth) or
                   AccountLookup (user name), one per source
+    hand-overs    InboxNotifier (stored messages → a worker) · CheckQueue (claimed checks)
     time          Clock
 
 Every backend (SQLite, DynamoDB, the tests' in-memory one) implements the store
@@ -335,9 +336,37 @@ class Inbox(Protocol):
         """Unfinished messages not leased at `now`, oldest first, leased until `lease_until`."""
         ...
 
+    async def claim_message(
+        self, message_id: str, now: datetime, lease_until: datetime
+    ) -> IncomingMessage | None:
+        """This one message, leased until `lease_until`, if it is unfinished and not
+        leased at `now`; None if it was handled, is unknown, or is in other hands (a
+        queue names the message and a worker takes it)."""
+        ...
+
     async def finish_incoming(self, message_id: str) -> None:
         """Mark a message handled; it is never claimed again. What it said, and who
         said it, is forgotten: only its id stays, to drop redeliveries."""
+        ...
+
+
+class InboxNotifier(Protocol):
+    """Gets stored incoming messages handled: wakes the local worker, or puts them on
+    a queue (SQS FIFO on AWS, grouped by sender so each person's stay in order)."""
+
+    async def notify(self, messages: Sequence[IncomingMessage]) -> None:
+        """`messages` are stored (none: only a nudge, e.g. held messages were
+        released); raise if they could not be passed on (the webhook then answers 5xx
+        and the platform delivers them again)."""
+        ...
+
+
+class CheckQueue(Protocol):
+    """Where claimed recipient checks wait for a checker (SQS on AWS)."""
+
+    async def send_checks(self, checks: Sequence[RecipientCheck]) -> None:
+        """Queue every check; raise if any could not be queued (its lease runs out
+        and the next sweep claims it again)."""
         ...
 
 

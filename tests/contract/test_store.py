@@ -178,6 +178,23 @@ async def test_concurrent_inbox_claimers_never_share(open_stores: OpenStores) ->
     assert sorted(seen) == [f"m{i:02}" for i in range(30)]  # each exactly once
 
 
+async def test_one_message_is_claimed_by_id_once(open_stores: OpenStores) -> None:
+    first, second = await open_stores(), await open_stores()
+    await first.inbox.add_incoming([message("m1", 1), message("m2", 2)])
+    assert await first.inbox.claim_message("nope", at(10), at(20)) is None
+    assert await first.inbox.claim_message("m2", at(10), at(20)) == message("m2", 2)
+    assert await second.inbox.claim_message("m2", at(10), at(20)) is None  # leased
+    assert [m.id for m in await second.inbox.claim_incoming(at(10), at(20), 10)] == ["m1"]
+    assert await first.inbox.claim_message("m1", at(15), at(30)) is None
+    again = await asyncio.gather(
+        first.inbox.claim_message("m2", at(20), at(30)),
+        second.inbox.claim_message("m2", at(20), at(30)),
+    )
+    assert again.count(None) == 1  # the lease ran out: exactly one worker takes it
+    await first.inbox.finish_incoming("m2")
+    assert await second.inbox.claim_message("m2", at(99), at(100)) is None  # handled
+
+
 # -- people and addresses --
 
 

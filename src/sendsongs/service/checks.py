@@ -68,6 +68,12 @@ class ListenChecks:
         # never shorter than the floor, nor than one fast interval when that is shorter
         self.floor = min(RATE_LIMIT_FLOOR, schedule.fast_interval)
 
+    async def claim_due(self, limit: int, lease: timedelta) -> list[RecipientCheck]:
+        """Claim due recipient checks for checkers elsewhere (a queue); a claim not
+        settled within `lease` comes due again by itself."""
+        now = self._ports.clock.now()
+        return await self._ports.stores.shares.claim_due_checks(now, now + lease, limit)
+
     async def run_due(self, limit: int = 50) -> Sweep:
         """Claim the due recipient checks and run them, a few at a time."""
         now = self._ports.clock.now()

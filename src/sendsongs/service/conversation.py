@@ -93,6 +93,26 @@ class Conversation:
         await asyncio.gather(*(self._handle_in_order(queue) for queue in by_sender.values()))
         return len(messages)
 
+    async def process_message(self, message_id: str) -> bool:
+        """Handle one stored message a queue named; False if it was handled already
+        (a redelivery), is unknown, or is in another worker's hands."""
+        now = self._ports.clock.now()
+        message = await self._ports.stores.inbox.claim_message(message_id, now, now + INBOX_LEASE)
+        if message is None:
+            return False
+        await self._handle_in_order([message])
+        return True
+
+    async def stale_messages(
+        self, older_than: timedelta, limit: int = 100
+    ) -> list[IncomingMessage]:
+        """Unhandled messages nobody has held for `older_than` (on DynamoDB, where
+        arrival counts as the first lease: waiting that long since arrival), whose
+        hand-over to a queue was lost. Their leases end now, so whoever they are handed
+        to takes them; handing one over twice is harmless (claim_message)."""
+        now = self._ports.clock.now()
+        return await self._ports.stores.inbox.claim_incoming(now - older_than, now, limit)
+
     async def _handle_in_order(self, messages: list[IncomingMessage]) -> None:
         for message in messages:
             try:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from sendsongs.ports import InboxNotifier
 from sendsongs.service import Service
 
 
@@ -26,7 +27,7 @@ class TelegramWebhook:
 class BotContext:
     service: Service
     messenger: MessengerWebhook | None  # None: the Messenger channel is not configured
-    wake_worker: Callable[[], None]  # new inbox messages: don't wait for the next poll
+    notifier: InboxNotifier  # stored messages: wake the worker, or queue them
     telegram: TelegramWebhook | None = None  # None: the Telegram channel is not configured
 
 

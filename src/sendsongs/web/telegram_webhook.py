@@ -55,8 +55,8 @@ async def receive(request: Request) -> Response:
 async def _accept(context: BotContext, telegram: TelegramWebhook, incoming: Incoming) -> Response:
     added = await context.service.conversation.accept([incoming.message])
     log.info("telegram_update_accepted", message_id=incoming.message.id, new=added)
-    if added:
-        context.wake_worker()
+    # even when known: a redelivery may follow a lost hand-over
+    await context.notifier.notify([incoming.message])
     query = incoming.callback_query_id
     if query is None or not added:
         return PlainTextResponse("ok")
@@ -71,7 +71,7 @@ async def _member_change(context: BotContext, change: MemberChange) -> Response:
         log.info("telegram_bot_blocked", address=str(change.address))
         return PlainTextResponse("ok")
     if await context.service.conversation.reachable_again(change.address):
-        context.wake_worker()
+        await context.notifier.notify([])  # a nudge: released messages can go now
     return PlainTextResponse("ok")
 
 

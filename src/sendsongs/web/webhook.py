@@ -61,8 +61,9 @@ async def receive(request: Request) -> Response:
         return PlainTextResponse(f"malformed event: {error}", status_code=400)
     added = await context.service.conversation.accept(messages)
     log.info("webhook_accepted", messages=len(messages), new=added)
-    if added:
-        context.wake_worker()
+    if messages:
+        # all of them, not only the new ones: a redelivery may follow a lost hand-over
+        await context.notifier.notify(messages)
     return PlainTextResponse("EVENT_RECEIVED")
 
 

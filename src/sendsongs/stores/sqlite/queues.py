@@ -78,6 +78,18 @@ class SqliteInbox:
         rows = await _lease(self._db, _INBOX, now, lease_until, limit)
         return [incoming_from(row) for row in rows]
 
+    async def claim_message(
+        self, message_id: str, now: datetime, lease_until: datetime
+    ) -> IncomingMessage | None:
+        async with self._db.session(write=True) as db:
+            rows = await fetchall(
+                db,
+                "UPDATE inbox SET lease_until = :until WHERE id = :id AND done = 0"
+                " AND (lease_until IS NULL OR lease_until <= :now) RETURNING *",
+                {"until": to_db_time(lease_until), "now": to_db_time(now), "id": message_id},
+            )
+        return incoming_from(rows[0]) if rows else None
+
     async def finish_incoming(self, message_id: str) -> None:
         # keep only the id (redeliveries) and the time (purge): nothing personal
         await self._db.write(
