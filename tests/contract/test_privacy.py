@@ -5,6 +5,7 @@ erased stays readable in the database, -wal or -shm files."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from dataclasses import replace
 from datetime import timedelta
@@ -24,11 +25,13 @@ from sendsongs.domain.models import (
 )
 from sendsongs.errors import StoreError
 from sendsongs.ports import LinkedAccount, Stores
+from sendsongs.stores.dynamodb import open_dynamodb
 from sendsongs.stores.sqlite import open_sqlite
 from tests.contract.conftest import SECRET, OpenStores
 from tests.contract.test_store import ACCESS, ANN, BOB, REFRESH, at, grant, note, share, spotify
 
 HOUR = timedelta(hours=1)
+NEW_KEY = "the-new-secret-key-0123"
 
 
 async def two_people(stores: Stores) -> None:
@@ -306,3 +309,96 @@ async def test_erase_to_drops_what_waits_on_their_behalf(stores: Stores) -> None
     assert await outbox.erase_to([BOB]) == 1
     assert await outbox.drop_held(at(1000)) == []
     assert [m.id for m in await outbox.claim_outgoing(at(5), at(6), 10)] == ["other"]
+
+
+# -- DynamoDB: down to every stored item, and rotation through the sealed index --
+
+
+def dynamodb_items(prefix: str) -> bytes:
+    """Every item of every table under `prefix`, as DynamoDB returns them (tests
+    only: the functions may not Scan)."""
+    import boto3
+
+    from sendsongs.stores.dynamodb import TABLES
+
+    client = boto3.client("dynamodb")
+    pages = [
+        page["Items"]
+        for spec in TABLES
+        for page in client.get_paginator("scan").paginate(TableName=f"{prefix}-{spec.role}")
+    ]
+    return json.dumps(pages).encode()
+
+
+async def test_dynamodb_erasure_leaves_no_item_holding_their_data(
+    dynamodb_prefix: str, cipher: TokenCipher
+) -> None:
+    stores = open_dynamodb(dynamodb_prefix, cipher)
+    await stores.admin.migrate()
+    await two_people(stores)
+    gone = await fill_bea(stores)
+    connection = await stores.people.get_connection("bea")
+    assert connection is not None and connection.grant is not None
+    before = dynamodb_items(dynamodb_prefix)
+    forgotten = (b"INBOX", b"PROFILE")  # a handled message already kept only its id
+    assert all(n in before for n in gone if not n.startswith(forgotten))  # it was there
+    assert not [n for n in gone if n.startswith(forgotten) and n in before]
+    sealed = [v.encode() for v in _sealed_values(before, b"person#bea")]
+    assert len(sealed) == 2  # the two encrypted tokens
+    await erase_bea(stores)
+    after = dynamodb_items(dynamodb_prefix)
+    assert not [n for n in [*gone, *sealed] if n in after]
+    assert b"psid-ann" in after and await stores.people.get_connection("ann") == spotify("ann")
+    assert await stores.inbox.add_incoming([IncomingMessage("m-bea", BOB, at(0), "")]) == 0
+
+
+def _sealed_values(items: bytes, pk: bytes) -> list[str]:
+    """The ciphertexts of the connection item under `pk`."""
+    for page in json.loads(items):
+        for item in page:
+            if item["pk"]["S"].encode() == pk and item["sk"]["S"] == "connection":
+                return [item[c]["S"] for c in ("access_token_enc", "refresh_token_enc")]
+    return []
+
+
+async def test_dynamodb_rotation_keeps_every_credential(dynamodb_prefix: str) -> None:
+    stores = open_dynamodb(dynamodb_prefix, TokenCipher(SECRET))
+    await stores.admin.migrate()
+    await two_people(stores)
+    await stores.secrets.save_signup_code("code", LinkedAccount("a", grant("-code")), at(5))
+    await stores.secrets.save_signup_code("bare", LinkedAccount("b"), at(5))  # nothing sealed
+    await stores.secrets.save_pending_link(PendingLink("st", "VERIFIER", at(5)))
+    await stores.secrets.save_choice(Choice("ch", ANN, "{}", at(5)))
+
+    stores = open_dynamodb(dynamodb_prefix, TokenCipher(NEW_KEY, previous=[SECRET]))
+    assert await stores.people.get_connection("ann") == spotify("ann")  # old key still reads
+    await stores.people.save_grant("bob", grant("-fresh"))  # a refresh writes under the new key
+    await stores.people.mark_reminded("ann", at(1))  # a change of its own leaves it sealed
+    assert await stores.admin.reencrypt() == 2 + 2 + 1  # ann's two, the code's two, the verifier
+    assert await stores.admin.reencrypt() == 0
+
+    stores = open_dynamodb(dynamodb_prefix, TokenCipher(NEW_KEY))
+    ann = await stores.people.get_connection("ann")  # the old key is no longer needed
+    assert ann is not None and ann.grant == grant() and ann.reminded_at == at(1)
+    assert (await stores.people.get_connection("bob")).grant == grant("-fresh")  # type: ignore[union-attr]
+    assert await stores.secrets.take_signup_code("code", at(0)) == LinkedAccount(
+        "a", grant("-code")
+    )
+    assert await stores.secrets.take_signup_code("bare", at(0)) == LinkedAccount("b")
+    link = await stores.secrets.take_pending_link("st", at(0))
+    assert link is not None and link.code_verifier == "VERIFIER"
+
+
+async def test_dynamodb_rotation_refuses_values_no_key_reads_and_writes_nothing(
+    dynamodb_prefix: str,
+) -> None:
+    stores = open_dynamodb(dynamodb_prefix, TokenCipher(SECRET))
+    await stores.admin.migrate()
+    await two_people(stores)
+    lost = open_dynamodb(dynamodb_prefix, TokenCipher("a-key-nobody-kept-0001"))
+    await lost.secrets.save_pending_link(PendingLink("st", "VERIFIER", at(5)))
+    stores = open_dynamodb(dynamodb_prefix, TokenCipher(NEW_KEY, previous=[SECRET]))
+    with pytest.raises(StoreError, match="SENDSONGS_PREVIOUS_SECRET_KEYS"):
+        await stores.admin.reencrypt()
+    old_only = open_dynamodb(dynamodb_prefix, TokenCipher(SECRET))
+    assert await old_only.people.get_connection("ann") == spotify("ann")  # not rewritten

@@ -12,9 +12,11 @@ from sendsongs.crypto import TokenCipher
 from sendsongs.ports import Stores
 from sendsongs.stores.dynamodb.client import Dynamo
 from sendsongs.stores.dynamodb.groups import DynamoGroups
+from sendsongs.stores.dynamodb.limits import DynamoErasures, DynamoLimits
 from sendsongs.stores.dynamodb.pauses import DynamoPauses
 from sendsongs.stores.dynamodb.people import DynamoPeople
 from sendsongs.stores.dynamodb.queues import DynamoInbox, DynamoOutbox
+from sendsongs.stores.dynamodb.rotation import reencrypt
 from sendsongs.stores.dynamodb.secrets import DynamoSecrets
 from sendsongs.stores.dynamodb.shares import DynamoShares
 from sendsongs.stores.dynamodb.tables import TABLES, migrate, ping
@@ -25,8 +27,8 @@ __all__ = ["TABLES", "DynamoAdmin", "open_dynamodb"]
 class DynamoAdmin:
     """Tables, health and housekeeping of one prefix."""
 
-    def __init__(self, dynamo: Dynamo, inbox: DynamoInbox) -> None:
-        self._db, self._inbox = dynamo, inbox
+    def __init__(self, dynamo: Dynamo, inbox: DynamoInbox, cipher: TokenCipher) -> None:
+        self._db, self._inbox, self._cipher = dynamo, inbox, cipher
 
     def __repr__(self) -> str:
         return f"DynamoAdmin({self._db.prefix!r})"
@@ -39,9 +41,20 @@ class DynamoAdmin:
         await ping(self._db)
 
     async def purge(self, handled_before: datetime, now: datetime) -> None:
-        # Dead secrets (and, after a week, handled messages) go by TTL as well; handled
-        # messages are found through the queue index, so this reads no whole table.
+        # Dead secrets, spent limit counters (and, after a week, handled messages) go by
+        # TTL; handled messages are found through the queue index, so this reads no
+        # whole table. Expiry that matters is checked in code, not left to TTL.
         await self._inbox.purge_handled(handled_before)
+
+    async def scrub(self) -> None:
+        """Nothing to do: DynamoDB has no pages or log a reader could open. A deleted
+        item is gone from every read (index entries go with it, within the index's
+        usual lag); what remains is outside the tables: point-in-time recovery keeps
+        earlier versions of the tables for its recovery period (35 days unless set
+        lower), as docs/dynamodb.md and SECURITY.md say."""
+
+    async def reencrypt(self) -> int:
+        return await reencrypt(self._db, self._cipher)
 
     async def close(self) -> None:
         """Nothing to release: the client's connections close with the process."""
@@ -59,5 +72,7 @@ def open_dynamodb(prefix: str, cipher: TokenCipher, *, region: str | None = None
         outbox=DynamoOutbox(dynamo),
         secrets=DynamoSecrets(dynamo, cipher),
         pauses=DynamoPauses(dynamo),
-        admin=DynamoAdmin(dynamo, inbox),
+        limits=DynamoLimits(dynamo),
+        erasures=DynamoErasures(dynamo),
+        admin=DynamoAdmin(dynamo, inbox, cipher),
     )

@@ -3,7 +3,8 @@
     pk                        sk                 holds
     person#<id>               person             name, name_key (→ by_name), registered_at
     person#<id>               address#<addr>     last_seen: the person's addresses
-    person#<id>               connection         source, account, encrypted grant, status
+    person#<id>               connection         source, account, encrypted grant, status;
+                                                 `sealed` while it holds a grant (rotation)
     address#<addr>            address            person_id, last_seen: who is reached there
     account#<source>#<acct>   account            person_id: one person per account
     directory#<n>             <person id>        name, registered_at: every person, in
@@ -37,6 +38,7 @@ from sendsongs.stores.dynamodb.client import (
     to_wire,
     values,
 )
+from sendsongs.stores.dynamodb.rotation import sealed
 
 TABLE = "people"
 DIRECTORY_SHARDS = 4
@@ -154,16 +156,57 @@ class DynamoPeople:
         return await self.get_person(held["person_id"]) if held else None
 
     async def address_of(self, person_id: str) -> Address | None:
-        items = await self._db.query(
-            TABLE,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues=values(pk=_person_pk(person_id), prefix="address#"),
-            ConsistentRead=True,
-        )
+        items = await self._own(person_id, "address#")
         if not items:
             return None
         latest = min(items, key=lambda item: (-item["last_seen"], item["address"]))
         return Address.parse(latest["address"])
+
+    async def addresses_of(self, person_id: str) -> list[Address]:
+        return [Address.parse(item["address"]) for item in await self._own(person_id, "address#")]
+
+    async def erase_person(self, person_id: str) -> None:
+        """One transaction: the person's own items (person, addresses, connection), the
+        lookups that lead to them (addresses, account) and their directory entry."""
+
+        async def step() -> None:
+            items = await self._own(person_id)
+            if not items:
+                return
+            mine = {
+                "ConditionExpression": "attribute_not_exists(pk) OR person_id = :me",
+                "ExpressionAttributeValues": values(me=person_id),
+            }
+            shard = f"directory#{shard_of(person_id, DIRECTORY_SHARDS)}"
+            actions = [self._delete(shard, person_id)]
+            for item in items:
+                actions.append(self._delete(item["pk"], item["sk"]))
+                if item["sk"].startswith("address#"):
+                    actions.append(self._delete(f"address#{item['address']}", "address", mine))
+                elif item["sk"] == "connection" and "account" in item:
+                    account = _account_pk(item["source"], item["account"])
+                    actions.append(self._delete(account, "account", mine))
+            await self._db.transact(actions)
+
+        await retry_on_conflict(step, "erasing a person")
+
+    def _delete(self, pk: str, sk: str, guard: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {"Delete": {"TableName": self._table, "Key": key(pk, sk), **(guard or {})}}
+
+    async def _own(self, person_id: str, prefix: str | None = None) -> list[Item]:
+        """The person's own items (those whose sort key starts with `prefix`, if
+        given), read strongly consistent."""
+        named = {"pk": _person_pk(person_id)}
+        condition = "pk = :pk"
+        if prefix is not None:  # a key condition may not compare with an empty string
+            named["prefix"] = prefix
+            condition += " AND begins_with(sk, :prefix)"
+        return await self._db.query(
+            TABLE,
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=values(**named),
+            ConsistentRead=True,
+        )
 
     async def find_people(self, name: str) -> list[Person]:
         # by_name is a GSI, so eventually consistent: a name saved a moment ago may
@@ -205,6 +248,7 @@ class DynamoPeople:
             **self._grant_item(connection.grant),
         }
         item["renew_source"] = _renew_source(item)  # saved again: the reminder is cleared
+        item["sealed"] = sealed(item)
 
         async def step() -> None:
             old = await self._db.get(TABLE, _person_pk(connection.person_id), "connection")
@@ -319,6 +363,7 @@ class DynamoPeople:
                 return  # nobody connected: nothing to change
             item = change(old)
             item["renew_source"] = _renew_source(item)
+            item["sealed"] = sealed(item)
             item["rev"] = old["rev"] + 1
             await self._db.call(
                 "put_item",

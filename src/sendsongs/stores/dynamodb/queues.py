@@ -4,7 +4,9 @@
     outbox  pk <message id>      sk outgoing      queue ready#<n> / held#<n>, due (µs)
     outbox  pk held#<address>    sk <message id>  marks a message held for that address
 
-`queue` + `due` form the `queue` index. A waiting item sits in one of a few shards
+`queue` + `due` form the `queue` index; `address` and `on_behalf_of` the sparse
+`by_address` and `by_behalf` indexes (pk as sort key), where an erasure finds a
+person's messages. A waiting item sits in one of a few shards
 (`todo#<n>`, `ready#<n>`) with `due` = when it may be taken: its time of arrival, the
 end of a lease, or a retry's not-before. A claim reads due items from every shard and
 takes each with a conditional write on its revision, so two claimers never share one.
@@ -212,9 +214,11 @@ class DynamoInbox:
             INBOX,
             message_id,
             "message",
-            UpdateExpression="SET #q = done_queue, #d = received, expires_at = :ttl",
+            # only the id (redeliveries) and the arrival (purge) stay: nothing personal
+            UpdateExpression="SET #q = done_queue, #d = received, expires_at = :ttl"
+            " REMOVE #s, #t, payload, attachments, profile_name",
             ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames=_NAMES,
+            ExpressionAttributeNames={**_NAMES, "#s": "sender", "#t": "text"},
             ExpressionAttributeValues=values(ttl=forget),
         )
 
@@ -377,12 +381,7 @@ class DynamoOutbox:
         await retry_on_conflict(step, "holding a message")
 
     async def release_held(self, address: Address) -> int:
-        markers = await self._db.query(
-            OUTBOX,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues=values(pk=f"held#{address}"),
-            ConsistentRead=True,
-        )
+        markers = await self._markers(str(address))
         released = await asyncio.gather(
             *(
                 self._unhold(
@@ -415,6 +414,60 @@ class DynamoOutbox:
         )
         kept = [item for item, gone in zip(held, dropped, strict=True) if gone]
         return [_outgoing(item) for item in sorted(kept, key=_by_creation)]
+
+    async def erase_to(self, addresses: Sequence[Address]) -> int:
+        wanted = sorted({str(address) for address in addresses})
+        # by_address and by_behalf are GSIs (eventually consistent): a message added in
+        # the very same moment may be missed. The held markers are read consistently.
+        pages = await asyncio.gather(
+            *(self._by("by_address", "address", a) for a in wanted),
+            *(self._by("by_behalf", "on_behalf_of", a) for a in wanted),
+            *(self._markers(a) for a in wanted),
+        )
+        found = [item for page in pages for item in page]
+        ids = sorted(
+            {item["sk"] if item["pk"].startswith("held#") else item["pk"] for item in found}
+        )
+        deleted = await asyncio.gather(*(self._delete(i) for i in ids))
+        gone = [item for item in deleted if item is not None]
+        markers = {(i["pk"], i["sk"]) for i in found if i["pk"].startswith("held#")}
+        markers |= {
+            (f"held#{i['address']}", i["pk"]) for i in gone if i["queue"].startswith("held#")
+        }
+        await asyncio.gather(
+            *(
+                self._db.call("delete_item", TableName=self._db.table(OUTBOX), Key=key(pk, sk))
+                for pk, sk in sorted(markers)
+            )
+        )
+        return len(gone)
+
+    async def _by(self, index: str, attribute: str, address: str) -> list[Item]:
+        return await self._db.query(
+            OUTBOX,
+            IndexName=index,
+            KeyConditionExpression="#a = :a",
+            ExpressionAttributeNames={"#a": attribute},
+            ExpressionAttributeValues=values(a=address),
+        )
+
+    async def _markers(self, address: str) -> list[Item]:
+        return await self._db.query(
+            OUTBOX,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=values(pk=f"held#{address}"),
+            ConsistentRead=True,
+        )
+
+    async def _delete(self, message_id: str) -> Item | None:
+        """Delete one message; the item as it was, or None if it was not there."""
+        answer = await self._db.call(
+            "delete_item",
+            TableName=self._db.table(OUTBOX),
+            Key=key(message_id, "outgoing"),
+            ReturnValues="ALL_OLD",
+        )
+        return from_wire(answer["Attributes"]) if "Attributes" in answer else None
 
     async def _unhold(self, marker: Item, update: str | None) -> bool:
         """Release (`update`) or drop (None) one held message and remove its marker,

@@ -1,6 +1,7 @@
 """Shares (`shares` table) and the per-recipient check schedule (`checks` table).
 
-    shares  pk share#<id>          sk share   the share; sender_id + sent_key → by_sender
+    shares  pk share#<id>          sk share   the share; sender_id + sent_key → by_sender,
+                                              recipient_id + sent_key → by_recipient
     checks  pk recipient#<id>      sk check   shard + next_check_at → the `due` index;
                                               claim, version, rev, and `pending`:
                                               {share id: its next check, µs}
@@ -30,6 +31,7 @@ from sendsongs.stores.dynamodb.client import (
     TransactionCanceled,
     epoch_seconds,
     from_micros,
+    from_wire,
     key,
     micros,
     retry_on_conflict,
@@ -367,6 +369,66 @@ class DynamoShares:
     async def next_check_at(self, recipient_id: str) -> datetime | None:
         check = await self._check(recipient_id)
         return from_micros(check["next_check_at"]) if check else None
+
+    async def erase_shares_of(self, person_id: str) -> list[Share]:
+        # Their check goes first, so a claim in flight finds it gone and cannot settle.
+        own = await self._check(person_id)
+        schedules: dict[str, dict[str, int]] = {person_id: own.get("pending", {}) if own else {}}
+        if own is not None:
+            await self._db.call("delete_item", TableName=self._checks, Key=key(own["pk"], "check"))
+        # The indexes are eventually consistent; the check names the pending shares to
+        # them for certain (a share they sent a moment ago could still be missed).
+        sent, received = await asyncio.gather(
+            self._by_party("by_sender", "sender_id", person_id),
+            self._by_party("by_recipient", "recipient_id", person_id),
+        )
+        ids = {item["id"] for item in [*sent, *received]} | set(schedules[person_id])
+        deleted = await asyncio.gather(*(self._delete_share(i) for i in sorted(ids)))
+        gone = [item for item in deleted if item is not None]
+        for item in gone:  # pending to someone else: their check no longer waits for it
+            recipient = item["recipient_id"]
+            if recipient != person_id and item["status"] == ShareStatus.PENDING.value:
+                before = await self._forget_pending(recipient, item["id"])
+                schedules.setdefault(recipient, before)  # the first read names them all
+        shares = [_share(item, schedules.get(item["recipient_id"])) for item in gone]
+        return sorted(shares, key=lambda s: (s.shared_at, s.id))
+
+    async def _by_party(self, index: str, attribute: str, person_id: str) -> list[Item]:
+        return await self._db.query(
+            SHARES,
+            IndexName=index,
+            KeyConditionExpression="#p = :p",
+            ExpressionAttributeNames={"#p": attribute},
+            ExpressionAttributeValues=values(p=person_id),
+        )
+
+    async def _delete_share(self, share_id: str) -> Item | None:
+        """Delete one share; the item as it was, or None if it was not there."""
+        answer = await self._db.call(
+            "delete_item",
+            TableName=self._db.table(SHARES),
+            Key=key(_share_pk(share_id), "share"),
+            ReturnValues="ALL_OLD",
+        )
+        return from_wire(answer["Attributes"]) if "Attributes" in answer else None
+
+    async def _forget_pending(self, recipient_id: str, share_id: str) -> dict[str, int]:
+        """Drop a share from the recipient's check; the schedule it held before."""
+        try:
+            answer = await self._db.call(
+                "update_item",
+                TableName=self._checks,
+                Key=key(_check_pk(recipient_id), "check"),
+                UpdateExpression="REMOVE pending.#id ADD rev :one",
+                ConditionExpression="attribute_exists(pending)",
+                ExpressionAttributeNames={"#id": share_id},
+                ExpressionAttributeValues=values(one=1),
+                ReturnValues="ALL_OLD",
+            )
+        except ConditionFailed:
+            return {}
+        pending: dict[str, int] = from_wire(answer["Attributes"]).get("pending", {})
+        return pending
 
     async def _check(self, recipient_id: str) -> Item | None:
         return await self._db.get(CHECKS, _check_pk(recipient_id), "check")

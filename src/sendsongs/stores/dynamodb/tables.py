@@ -39,16 +39,42 @@ class TableSpec:
 
 QUEUE_INDEX = Index("queue", "queue", "due")
 
+# Items holding ciphertext (a grant, a PKCE verifier) carry `sealed`, a shard number,
+# which puts them in the sparse `sealed` index: a key rotation finds them all there.
+SEALED_INDEX = Index("sealed", "sealed", "pk")
+
 TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         "people",
-        {"pk": "S", "sk": "S", "name_key": "S", "renew_source": "S", "consented_at": "N"},
-        (Index("by_name", "name_key", "pk"), Index("renewals", "renew_source", "consented_at")),
+        {
+            "pk": "S",
+            "sk": "S",
+            "name_key": "S",
+            "renew_source": "S",
+            "consented_at": "N",
+            "sealed": "S",
+        },
+        (
+            Index("by_name", "name_key", "pk"),
+            Index("renewals", "renew_source", "consented_at"),
+            SEALED_INDEX,
+        ),
     ),
     TableSpec(
         "shares",
-        {"pk": "S", "sk": "S", "sender_id": "S", "sent_key": "S", "group_send": "S"},
-        (Index("by_sender", "sender_id", "sent_key"), Index("by_send", "group_send", "sent_key")),
+        {
+            "pk": "S",
+            "sk": "S",
+            "sender_id": "S",
+            "recipient_id": "S",
+            "sent_key": "S",
+            "group_send": "S",
+        },
+        (
+            Index("by_sender", "sender_id", "sent_key"),
+            Index("by_recipient", "recipient_id", "sent_key"),
+            Index("by_send", "group_send", "sent_key"),
+        ),
         TTL_ATTRIBUTE,
     ),
     TableSpec("groups", {"pk": "S", "sk": "S"}),
@@ -61,10 +87,24 @@ TABLES: tuple[TableSpec, ...] = (
         "inbox", {"pk": "S", "sk": "S", "queue": "S", "due": "N"}, (QUEUE_INDEX,), TTL_ATTRIBUTE
     ),
     TableSpec(
-        "outbox", {"pk": "S", "sk": "S", "queue": "S", "due": "N"}, (QUEUE_INDEX,), TTL_ATTRIBUTE
+        "outbox",
+        {"pk": "S", "sk": "S", "queue": "S", "due": "N", "address": "S", "on_behalf_of": "S"},
+        (
+            QUEUE_INDEX,
+            Index("by_address", "address", "pk"),
+            Index("by_behalf", "on_behalf_of", "pk"),
+        ),
+        TTL_ATTRIBUTE,
     ),
-    TableSpec("secrets", {"pk": "S", "sk": "S"}, (), TTL_ATTRIBUTE),
+    TableSpec(
+        "secrets",
+        {"pk": "S", "sk": "S", "owner": "S", "sealed": "S"},
+        (Index("by_owner", "owner", "pk"), SEALED_INDEX),
+        TTL_ATTRIBUTE,
+    ),
     TableSpec("pauses", {"pk": "S", "sk": "S"}),
+    TableSpec("limits", {"pk": "S", "sk": "S"}, (), TTL_ATTRIBUTE),
+    TableSpec("erasures", {"pk": "S", "sk": "S"}),
 )
 
 
