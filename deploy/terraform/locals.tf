@@ -10,19 +10,21 @@ locals {
   tables = {
     people = {
       name       = "${var.name_prefix}-people"
-      attributes = { pk = "S", sk = "S", name_key = "S", renew_source = "S", consented_at = "N" }
+      attributes = { pk = "S", sk = "S", name_key = "S", renew_source = "S", consented_at = "N", sealed = "S" }
       indexes = {
         by_name  = { hash_key = "name_key", range_key = "pk" }
         renewals = { hash_key = "renew_source", range_key = "consented_at" }
+        sealed   = { hash_key = "sealed", range_key = "pk" } # what a key rotation rewrites
       }
       ttl        = null
     }
     shares = {
       name       = "${var.name_prefix}-shares"
-      attributes = { pk = "S", sk = "S", sender_id = "S", sent_key = "S", group_send = "S" }
+      attributes = { pk = "S", sk = "S", sender_id = "S", recipient_id = "S", sent_key = "S", group_send = "S" }
       indexes = {
-        by_sender = { hash_key = "sender_id", range_key = "sent_key" }
-        by_send   = { hash_key = "group_send", range_key = "sent_key" }
+        by_sender    = { hash_key = "sender_id", range_key = "sent_key" }
+        by_recipient = { hash_key = "recipient_id", range_key = "sent_key" } # erasure
+        by_send      = { hash_key = "group_send", range_key = "sent_key" }
       }
       ttl = "expires_at"
     }
@@ -46,18 +48,39 @@ locals {
     }
     outbox = {
       name       = "${var.name_prefix}-outbox"
-      attributes = { pk = "S", sk = "S", queue = "S", due = "N" }
-      indexes    = { queue = { hash_key = "queue", range_key = "due" } }
-      ttl        = "expires_at"
+      attributes = { pk = "S", sk = "S", queue = "S", due = "N", address = "S", on_behalf_of = "S" }
+      indexes = {
+        queue      = { hash_key = "queue", range_key = "due" }
+        by_address = { hash_key = "address", range_key = "pk" }      # erasure
+        by_behalf  = { hash_key = "on_behalf_of", range_key = "pk" } # erasure
+      }
+      ttl = "expires_at"
     }
     secrets = {
       name       = "${var.name_prefix}-secrets"
+      attributes = { pk = "S", sk = "S", owner = "S", sealed = "S" }
+      indexes = {
+        by_owner = { hash_key = "owner", range_key = "pk" } # erasure
+        sealed   = { hash_key = "sealed", range_key = "pk" } # what a key rotation rewrites
+      }
+      ttl = "expires_at"
+    }
+    pauses = {
+      name       = "${var.name_prefix}-pauses"
+      attributes = { pk = "S", sk = "S" }
+      indexes    = {}
+      ttl        = null
+    }
+    # per-person attempt counters: TTL drops a counter whose attempts all left the window
+    limits = {
+      name       = "${var.name_prefix}-limits"
       attributes = { pk = "S", sk = "S" }
       indexes    = {}
       ttl        = "expires_at"
     }
-    pauses = {
-      name       = "${var.name_prefix}-pauses"
+    # erasure receipts (a code and a time, no personal data): kept
+    erasures = {
+      name       = "${var.name_prefix}-erasures"
       attributes = { pk = "S", sk = "S" }
       indexes    = {}
       ttl        = null

@@ -76,8 +76,8 @@ def test_migrate_names_each_difference_on_its_own_line() -> None:
     described, _ = _described("shares")
     described["GlobalSecondaryIndexes"] = [
         {
-            "IndexName": "by_recipient",
-            "KeySchema": [{"AttributeName": "recipient_id", "KeyType": "HASH"}],
+            "IndexName": "by_track",
+            "KeySchema": [{"AttributeName": "track_uri", "KeyType": "HASH"}],
             "Projection": {"ProjectionType": "KEYS_ONLY"},
         }
     ]
@@ -86,8 +86,9 @@ def test_migrate_names_each_difference_on_its_own_line() -> None:
     assert lines == [
         "p-shares: attribute sender_id is N, expected S",
         "p-shares: index by_sender (sender_id, sent_key) is missing",
+        "p-shares: index by_recipient (recipient_id, sent_key) is missing",
         "p-shares: index by_send (group_send, sent_key) is missing",
-        "p-shares: index by_recipient is not used by this version",
+        "p-shares: index by_track is not used by this version",
         "p-shares: TTL attribute is None, expected expires_at",
     ]
 
