@@ -25,7 +25,7 @@ from sendsongs.channels.telegram.updates import HANDLED_UPDATES
 from sendsongs.config import Settings
 from sendsongs.crypto import TokenCipher
 from sendsongs.domain.models import IncomingMessage
-from sendsongs.errors import ConfigError, ServiceError
+from sendsongs.errors import ChannelUnavailable, ConfigError, ServiceError
 from sendsongs.ports import (
     AccountLink,
     AccountLookup,
@@ -59,7 +59,10 @@ log = structlog.get_logger(__name__)
 
 # Graph and Spotify answer in well under a second; a hung call must not hold a worker.
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-SHUTDOWN_GRACE = 10.0  # seconds for in-flight work after SIGTERM; the rest stays claimable
+SHUTDOWN_GRACE = 10.0
+# seconds before registering the Telegram webhook again after a failure, doubling
+WEBHOOK_RETRY = 30.0
+WEBHOOK_RETRY_MAX = 900.0  # seconds for in-flight work after SIGTERM; the rest stays claimable
 
 
 class SystemClock:
@@ -235,22 +238,36 @@ def build_context(runtime: Runtime, notifier: InboxNotifier) -> BotContext:
     )
 
 
-async def register_webhooks(runtime: Runtime) -> None:
+async def register_webhooks(
+    runtime: Runtime, first_retry: float = WEBHOOK_RETRY, max_retry: float = WEBHOOK_RETRY_MAX
+) -> None:
     """Tell Telegram where to post updates (its webhook lives in the Bot API, not
-    in a dashboard). One log line either way; a failure leaves the bot running, as
-    Messenger keeps working and Telegram keeps the webhook it had."""
+    in a dashboard), and keep trying until it accepts: seconds `first_retry`,
+    doubling up to `max_retry`, so a Bot API that was down at start heals. A token
+    Telegram refuses (setWebhook 401/404) shows in /healthz as a failing channel
+    until a call succeeds, as a refused send does. One log line per attempt; the
+    bot keeps running meanwhile (Messenger works, Telegram keeps any webhook it had)."""
     channel = runtime.service.ports.channels.get("telegram")
     if not isinstance(channel, TelegramClient):
         return
+    delivery = runtime.service.delivery
     url = f"{runtime.settings.public_url}/telegram/webhook"
-    try:
-        await channel.set_webhook(
-            url, runtime.settings.secret("TELEGRAM_WEBHOOK_SECRET"), HANDLED_UPDATES
-        )
-    except ServiceError as error:
-        log.error("telegram_webhook_not_registered", url=url, error=str(error))
-        return
-    log.info("telegram_webhook_registered", url=url, updates=list(HANDLED_UPDATES))
+    secret = runtime.settings.secret("TELEGRAM_WEBHOOK_SECRET")
+    wait = first_retry
+    while True:
+        try:
+            await channel.set_webhook(url, secret, HANDLED_UPDATES)
+        except ChannelUnavailable as error:
+            delivery.channel_refused(channel.name, str(error))
+            log.error("telegram_webhook_not_registered", url=url, error=str(error), retry_in=wait)
+        except ServiceError as error:
+            log.error("telegram_webhook_not_registered", url=url, error=str(error), retry_in=wait)
+        else:
+            delivery.channel_accepted(channel.name)
+            log.info("telegram_webhook_registered", url=url, updates=list(HANDLED_UPDATES))
+            return
+        await asyncio.sleep(wait)
+        wait = min(wait * 2, max_retry)
 
 
 def build_app(
@@ -271,6 +288,8 @@ def build_app(
         yield
         if registering:
             registering.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await registering
         if worker and task:
             worker.stop()
             try:

@@ -14,12 +14,12 @@ from dotenv import dotenv_values
 
 from sendsongs import __version__
 from sendsongs.bootstrap import build_runtime, build_stores
-from sendsongs.config import Settings, load_settings
+from sendsongs.config import Settings, load_settings, sandbox_log_level
 from sendsongs.errors import ConfigError, StoreError
 from sendsongs.logs import configure_logging
 from sendsongs.sandbox.app import create_sandbox_app
 from sendsongs.sandbox.config import SandboxConfig
-from sendsongs.server import serve_runtime
+from sendsongs.server import listen, serve_runtime
 
 log = structlog.get_logger(__name__)
 
@@ -64,14 +64,16 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(args: argparse.Namespace) -> None:
     settings = load_settings()
     configure_logging(settings.log_level)
+    settings.require_bot_secrets()
+    sock = listen(args.host, args.port)  # a taken port stops here, before any work
     runtime = build_runtime(settings)
     log.info("serving", url=f"http://{args.host}:{args.port}", public_url=settings.public_url)
-    asyncio.run(serve_runtime(runtime, args.host, args.port))
+    asyncio.run(serve_runtime(runtime, args.host, args.port, sock=sock))
 
 
 def _sandbox(args: argparse.Namespace) -> None:
-    configure_logging(os.environ.get("SENDSONGS_LOG_LEVEL", "INFO"))
     environ = {**{k: v for k, v in dotenv_values(".env").items() if v is not None}, **os.environ}
+    configure_logging(sandbox_log_level(environ))
     app = create_sandbox_app(SandboxConfig.from_env(environ))
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
 

@@ -4,6 +4,8 @@ environment and `.env`."""
 from __future__ import annotations
 
 import ipaddress
+import re
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,6 +28,11 @@ CHANNELS = {
     "telegram": ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET"),
 }
 MIN_SECRET_KEY = 16
+_GENERATE_KEY = 'generate one with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
+# setWebhook `secret_token`: "1-256 characters. Only characters A-Z, a-z, 0-9, _ and -
+# are allowed" (https://core.telegram.org/bots/api#setwebhook)
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def _env(name: str) -> Any:
@@ -97,6 +104,33 @@ class Settings(BaseSettings):
     # AWS only: the SQS queues between the functions (deploy/terraform/contract.json)
     inbox_queue_url: str | None = _env("SENDSONGS_INBOX_QUEUE_URL")
     check_queue_url: str | None = _env("SENDSONGS_CHECK_QUEUE_URL")
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        return log_level(value)
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return value  # unset: the channel's settings are checked as a group
+        if not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError(
+                "must be 1-256 characters, only A-Z, a-z, 0-9, _ and - "
+                "(Telegram's rule for a webhook secret_token)"
+            )
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value() and not value.get_secret_value().strip():
+            raise ValueError(
+                f"must not be blank: at least {MIN_SECRET_KEY} characters that are not all "
+                f"spaces; {_GENERATE_KEY}"
+            )
+        return value
 
     @field_validator("public_url")
     @classmethod
@@ -200,7 +234,7 @@ class Settings(BaseSettings):
         if len(key) < MIN_SECRET_KEY:
             raise ConfigError(
                 f"SENDSONGS_SECRET_KEY must be at least {MIN_SECRET_KEY} characters; "
-                'generate one with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
+                f"{_GENERATE_KEY}"
             )
 
     def secret(self, name: str) -> str:
@@ -218,6 +252,22 @@ class Settings(BaseSettings):
         return value or ""
 
 
+def log_level(value: str) -> str:
+    """A SENDSONGS_LOG_LEVEL as the logging module names it; ValueError otherwise."""
+    level = value.strip().upper()
+    if level not in LOG_LEVELS:
+        raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+    return level
+
+
+def sandbox_log_level(environ: Mapping[str, str]) -> str:
+    """The sandbox reads only this setting of the bot's; ConfigError names it."""
+    try:
+        return log_level(environ.get("SENDSONGS_LOG_LEVEL") or "INFO")
+    except ValueError as error:
+        raise ConfigError(f"SENDSONGS_LOG_LEVEL: {error}") from None
+
+
 def _is_loopback_ip(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -233,7 +283,9 @@ def load_settings(**overrides: Any) -> Settings:
         first = error.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "settings"
         alias = _alias_of(field)
-        raise ConfigError(f"{alias}: {first['msg']}") from None
+        # pydantic words a validator's refusal "Value error, …"; the variable says enough
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{alias}: {message}") from None
 
 
 def _alias_of(field: str) -> str:

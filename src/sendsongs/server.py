@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 from collections.abc import Sequence
 
@@ -10,6 +11,33 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from sendsongs.bootstrap import Runtime, build_app
+from sendsongs.errors import ConfigError
+
+BACKLOG = 2048  # uvicorn's default
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port and listening, made before anything else starts,
+    so a taken port stops `serve` with one line (ConfigError) and no worker ever
+    runs. SO_REUSEADDR as uvicorn sets it: a restart need not wait out TIME_WAIT."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as error:
+        raise ConfigError(f"--host {host}: {error.strerror}") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(BACKLOG)
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise ConfigError(f"--port {port}: address already in use") from None
+        raise ConfigError(f"--host {host} --port {port}: {error.strerror}") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 async def serve_app(

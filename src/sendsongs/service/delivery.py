@@ -65,6 +65,18 @@ class Delivery:
         """Channels that refuse the bot itself right now, as this process saw last."""
         return dict(self._failing)
 
+    def channel_refused(self, channel: str, why: str) -> None:
+        """The channel refused the bot itself (a send, or registering its webhook):
+        /healthz reports it failing until `channel_accepted`."""
+        if channel not in self._failing:  # one loud line per outage, not per message
+            log.error("channel_refuses_the_bot", channel=channel, error=why)
+        self._failing[channel] = why
+
+    def channel_accepted(self, channel: str) -> None:
+        """The channel took a call from the bot again."""
+        if self._failing.pop(channel, None) is not None:
+            log.info("channel_recovered", channel=channel)
+
     def outgoing(
         self,
         address: Address,
@@ -154,12 +166,9 @@ class Delivery:
         try:
             await self._channel(address).send(address.id, reply, kind)
         except ChannelUnavailable as error:
-            if channel not in self._failing:  # one loud line per outage, not per message
-                log.error("channel_refuses_the_bot", channel=channel, error=str(error))
-            self._failing[channel] = str(error)
+            self.channel_refused(channel, str(error))
             raise
-        if self._failing.pop(channel, None) is not None:
-            log.info("channel_recovered", channel=channel)
+        self.channel_accepted(channel)
 
     def _channel(self, address: Address) -> ChatChannel:
         channel = self._channels.get(address.channel)

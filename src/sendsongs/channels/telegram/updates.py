@@ -66,6 +66,17 @@ def parse_update(body: bytes, received_at: datetime) -> Parsed:
     messages without text are None. MalformedUpdate if the body is not an update.
     """
     update = _update(body)
+    try:
+        return _meaning(update, received_at)
+    except MalformedUpdate:
+        raise
+    # de_json checks no field's type: a number where text belongs reaches us as is,
+    # and what reads it fails the way a wrong type makes it fail
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
+        raise MalformedUpdate(f"not a Bot API update ({type(exc).__name__})") from exc
+
+
+def _meaning(update: Update, received_at: datetime) -> Parsed:
     if update.message is not None:
         return _from_message(update.update_id, update.message, received_at)
     if update.callback_query is not None:
@@ -99,12 +110,12 @@ def _update(body: bytes) -> Update:
 def _from_message(update_id: int, message: Message, received_at: datetime) -> Incoming | None:
     if message.chat.type != ChatType.PRIVATE or message.from_user is None:
         return None  # the bot answers people one to one, not groups or channels
-    text = message.text or message.caption or ""
+    text = _text(message.text, "text") or _text(message.caption, "caption") or ""
     name = _name(message.from_user)
     return Incoming(
         IncomingMessage(
             id=f"{CHANNEL}:{update_id}",
-            sender=Address(CHANNEL, str(message.chat.id)),
+            sender=Address(CHANNEL, _id(message.chat.id, "chat.id")),
             received_at=received_at,
             text=from_slash(text, name) if message.text else text,
             attachments=_links(message),
@@ -119,16 +130,19 @@ def _from_press(update_id: int, query: CallbackQuery, received_at: datetime) -> 
         return None
     # in a private chat the chat id is the user's id
     chat_id = chat.id if chat is not None else query.from_user.id
+    query_id = _text(query.id, "callback_query.id")
+    if not query_id:
+        raise MalformedUpdate("callback_query.id is missing")
     return Incoming(
         IncomingMessage(
             id=f"{CHANNEL}:{update_id}",
-            sender=Address(CHANNEL, str(chat_id)),
+            sender=Address(CHANNEL, _id(chat_id, "chat.id")),
             received_at=received_at,
             text=_button_text(query),
-            payload=query.data,
+            payload=_text(query.data, "callback_query.data"),
             profile_name=_name(query.from_user),
         ),
-        callback_query_id=query.id,
+        callback_query_id=query_id,
     )
 
 
@@ -137,15 +151,30 @@ def _member_change(change: ChatMemberUpdated) -> MemberChange | None:
         return None
     status = change.new_chat_member.status
     if status == ChatMemberStatus.BANNED:  # "kicked": the person blocked the bot
-        return MemberChange(Address(CHANNEL, str(change.chat.id)), blocked=True)
+        return MemberChange(Address(CHANNEL, _id(change.chat.id, "chat.id")), blocked=True)
     if status == ChatMemberStatus.MEMBER:
-        return MemberChange(Address(CHANNEL, str(change.chat.id)), blocked=False)
+        return MemberChange(Address(CHANNEL, _id(change.chat.id, "chat.id")), blocked=False)
     return None
 
 
 def _name(user: User) -> str | None:
-    name = " ".join(user.full_name.split())  # first_name + last_name
+    parts = (_text(user.first_name, "first_name"), _text(user.last_name, "last_name"))
+    name = " ".join(" ".join(part for part in parts if part).split())
     return name or None
+
+
+def _text(value: object, field: str) -> str | None:
+    """A text field as the Bot API types it (String, maybe absent)."""
+    if value is None or isinstance(value, str):
+        return value
+    raise MalformedUpdate(f"{field} is not a string")
+
+
+def _id(value: object, field: str) -> str:
+    """A chat or user id (Integer) as an address id."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise MalformedUpdate(f"{field} is not an integer")
 
 
 def _button_text(query: CallbackQuery) -> str:
@@ -155,8 +184,8 @@ def _button_text(query: CallbackQuery) -> str:
     markup = getattr(message, "reply_markup", None)
     for row in getattr(markup, "inline_keyboard", ()):
         for button in row:
-            if button.callback_data == query.data:
-                return str(button.text)
+            if button.callback_data == query.data and isinstance(button.text, str):
+                return button.text
     return ""
 
 
@@ -168,6 +197,6 @@ def _links(message: Message) -> tuple[str, ...]:
     )
     for entity, shown in entities.items():
         url = entity.url if entity.type == MessageEntityType.TEXT_LINK else shown
-        if url and url not in found:
+        if url and isinstance(url, str) and url not in found:
             found.append(url)
     return tuple(found)
