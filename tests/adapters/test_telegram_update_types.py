@@ -45,9 +45,16 @@ MEMBER = {
 }  # fmt: skip
 UPDATES = [
     {"update_id": 1, "message": MESSAGE},
-    {"update_id": 2, "message": {**MESSAGE, "text": None, "entities": [], "caption": LINK,
-                                 "caption_entities": [{"type": "url", "offset": 0,
-                                                       "length": len(LINK)}]}},
+    {
+        "update_id": 2,
+        "message": {
+            **MESSAGE,
+            "text": None,
+            "entities": [],
+            "caption": LINK,
+            "caption_entities": [{"type": "url", "offset": 0, "length": len(LINK)}],
+        },
+    },
     {"update_id": 3, "callback_query": PRESS},
     {"update_id": 4, "my_chat_member": MEMBER},
 ]

@@ -144,19 +144,24 @@ def start_sandbox(port: int, env: Mapping[str, str], log: Path) -> Sandbox:
     return sandbox
 
 
-def start_bot(port: int, env: Mapping[str, str], log: Path) -> Bot:
+def start_bot(port: int, env: Mapping[str, str], log: Path, *, healthy: bool = True) -> Bot:
+    """Started and serving; `healthy=False`: serving, whatever /healthz says."""
     process = Process([SENDSONGS, "serve", "--port", str(port)], dict(env), log)
     process.start()
     bot = Bot(f"http://127.0.0.1:{port}", process)
-    wait_until(lambda: _up(bot.http, "/healthz") or process.popen.poll() is not None, timeout=20)  # type: ignore[union-attr]
+    wait_until(
+        lambda: _up(bot.http, "/healthz", healthy) or process.popen.poll() is not None,  # type: ignore[union-attr]
+        timeout=20,
+    )
     return bot
 
 
-def _up(http: httpx.Client, path: str) -> bool:
+def _up(http: httpx.Client, path: str, healthy: bool = True) -> bool:
     try:
-        return http.get(path).status_code == 200
+        status = http.get(path).status_code
     except httpx.TransportError:
         return False
+    return status == 200 or not healthy
 
 
 def consent(sandbox: Sandbox, authorize_url: str, user: str, decision: str = "allow") -> str:

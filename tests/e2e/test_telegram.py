@@ -10,7 +10,15 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import Bot, Sandbox, consent, link_in, start_bot, wait_until
+from tests.e2e.harness import (
+    Bot,
+    Sandbox,
+    consent,
+    free_port,
+    link_in,
+    start_bot,
+    wait_until,
+)
 from tests.e2e.test_journey import ALICE, TRACK, people, register_in_chat
 
 TG_TOKEN = "123456:sandbox-telegram-token"
@@ -128,17 +136,54 @@ def test_a_telegram_only_bot_serves_without_any_messenger_setting(
         bot.process.stop()
 
 
-def test_a_bot_that_cannot_register_its_webhook_says_so_and_keeps_serving(
+FAILING = {"status": "unavailable", "channels": {"telegram": "failing"}}
+
+
+def test_a_token_refused_at_start_fails_health_and_messenger_keeps_serving(
     ports: tuple[int, int], env: dict[str, str], sandbox: Sandbox, tmp_path: Path
 ) -> None:
     sandbox.post("/_sandbox/faults", path_prefix="/bot", status=401, count=None)
-    bot = start_bot(ports[0], telegram_env(env, ports[1]), tmp_path / "refused.log")
+    bot = start_bot(ports[0], telegram_env(env, ports[1]), tmp_path / "refused.log", healthy=False)
     try:
         wait_until(lambda: "telegram_webhook_not_registered" in bot.process.output())
-        assert bot.http.get("/healthz").status_code == 200
+        wait_until(lambda: bot.http.get("/healthz").json() == FAILING)
+        assert bot.http.get("/healthz").status_code == 503
         people(sandbox)
         sandbox.say(ALICE, "help")
         sandbox.wait_for_message(ALICE, "Send Songs tells you")  # Messenger still works
+    finally:
+        bot.process.stop()
+
+
+def test_a_telegram_only_bot_with_a_wrong_token_is_unhealthy_and_says_why_in_the_log(
+    ports: tuple[int, int], env: dict[str, str], sandbox: Sandbox, tmp_path: Path
+) -> None:
+    wrong = "123456:wrong-token"
+    alone = {k: v for k, v in telegram_env(env, ports[1]).items() if not k.startswith("MESSENGER")}
+    bot = start_bot(ports[0], {**alone, "TELEGRAM_BOT_TOKEN": wrong}, tmp_path / "wrong.log",
+                    healthy=False)  # fmt: skip
+    try:
+        wait_until(lambda: bot.http.get("/healthz").status_code == 503)
+        answer = bot.http.get("/healthz")
+        assert answer.json() == FAILING  # which channel, never why
+        assert wrong not in answer.text and "401" not in answer.text
+        assert "setWebhook HTTP 401" in bot.process.output()
+        assert "Traceback" not in bot.process.output()
+    finally:
+        bot.process.stop()
+
+
+def test_an_unreachable_bot_api_is_one_log_line_and_the_bot_keeps_serving(
+    ports: tuple[int, int], env: dict[str, str], tmp_path: Path
+) -> None:
+    nobody = free_port()  # nothing listens there
+    alone = {k: v for k, v in telegram_env(env, nobody).items() if not k.startswith("MESSENGER")}
+    bot = start_bot(ports[0], alone, tmp_path / "unreachable.log")
+    try:
+        wait_until(lambda: "telegram_webhook_not_registered" in bot.process.output())
+        lines = [line for line in bot.process.output().splitlines() if "setWebhook" in line]
+        assert len(lines) == 1 and "unreachable (ConnectError)" in lines[0], lines
+        assert bot.http.get("/healthz").json() == {"status": "ok"}  # retried, not refused
     finally:
         bot.process.stop()
 
