@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sendsongs.domain.models import Person, Play, QuickReply, Reply, Track
+from sendsongs.domain.names import fold
 
 EXAMPLE_LINK = "https://open.spotify.com/track/46X0dXeliHXD73sxexJx7d"
 
@@ -198,14 +200,39 @@ class Namesake:
     songs_from_you: int
 
 
+def told_apart(one: Namesake) -> str:
+    """ "on Telegram, joined 3 Mar 2026, 2 songs from you"."""
+    joined = f"joined {one.person.registered_at:%-d %b %Y}"
+    where = f"on {one.channel.capitalize()}, " if one.channel else ""
+    sent = one.songs_from_you
+    history = f", {sent} song{'s' if sent != 1 else ''} from you" if sent else ""
+    return f"{where}{joined}{history}"
+
+
+def clashing(people: Sequence[Person]) -> set[str]:
+    """The ids of people in `people` whose name another one there also bears."""
+    count = Counter(fold(p.name) for p in people)
+    return {p.id for p in people if count[fold(p.name)] > 1}
+
+
+def label(one: Namesake, clash: bool) -> str:
+    """The name, and what tells the person apart when another one shares it."""
+    return f"{one.person.name} ({told_apart(one)})" if clash else one.person.name
+
+
+def _button(one: Namesake, clash: bool) -> str:
+    if not clash:
+        return one.person.name[:20]
+    short = one.channel.capitalize() if one.channel else ""
+    first = one.person.name.split()[0][:8] if one.person.name.split() else ""
+    title = f"{first} {short} {one.person.registered_at:%-d %b}"
+    return " ".join(title.split())[:20]
+
+
 def which_one(name: str, people: Sequence[Namesake], payloads: Sequence[str]) -> Reply:
     lines, buttons = [], []
     for i, (one, payload) in enumerate(zip(people, payloads, strict=True), 1):
-        joined = f"joined {one.person.registered_at:%-d %b %Y}"
-        where = f"on {one.channel.capitalize()}, " if one.channel else ""
-        sent = one.songs_from_you
-        history = f", {sent} song{'s' if sent != 1 else ''} from you" if sent else ""
-        lines.append(f"{i}. {one.person.name}: {where}{joined}{history}")
+        lines.append(f"{i}. {one.person.name}: {told_apart(one)}")
         short = one.channel.capitalize() if one.channel else ""
         title = f"{i}. {short} {one.person.registered_at:%-d %b}".replace("  ", " ")
         buttons.append(QuickReply(title=title[:20], payload=payload))
@@ -215,12 +242,14 @@ def which_one(name: str, people: Sequence[Namesake], payloads: Sequence[str]) ->
     )
 
 
-def did_you_mean(name: str, people: Sequence[Person], payloads: Sequence[str]) -> Reply:
-    """Close names offered for a name nobody has: first names, accents, typos."""
-    names = ", ".join(p.name for p in people)
+def did_you_mean(name: str, people: Sequence[Namesake], payloads: Sequence[str]) -> Reply:
+    """Close names offered for a name nobody has: first names, accents, typos; two
+    people with one name are told apart."""
+    clash = clashing([one.person for one in people])
+    names = ", ".join(label(one, one.person.id in clash) for one in people)
     buttons = tuple(
-        QuickReply(title=p.name[:20], payload=payload)
-        for p, payload in zip(people, payloads, strict=True)
+        QuickReply(title=_button(one, one.person.id in clash), payload=payload)
+        for one, payload in zip(people, payloads, strict=True)
     )
     return Reply(f'I don\'t know anyone called "{name}". Did you mean {names}?', buttons)
 
@@ -241,7 +270,15 @@ def not_to_yourself(name: str) -> Reply:
     )
 
 
-def already_pending(friend: Person, track: Track) -> Reply:
+def already_pending(friend: Person, track: Track, undelivered: bool = False) -> Reply:
+    """`track`: the song they have (the same recording, maybe another release);
+    `undelivered`: it was saved for them but has not reached them yet."""
+    if undelivered:
+        return Reply(
+            f"I already saved {track.title} for {friend.name}, but it hasn't reached them "
+            "yet: it goes out as soon as I can reach them, so I didn't save it again. "
+            "Send status to see where your shares stand."
+        )
     return Reply(
         f"{friend.name} already has {track.title} from you and hasn't played it yet, "
         "so I didn't send it again. Send status to see where your shares stand."
@@ -286,8 +323,14 @@ def share_sent(friend: Person, track: Track, readable: bool) -> Reply:
     return Reply(f"Sent {track.title} to {friend.name}. {_promise(friend, readable)}")
 
 
+def sentence(text: str) -> str:
+    """`text` as a sentence of its own: a capital first letter, one full stop."""
+    text = text.strip().rstrip(".")
+    return f"{text[:1].upper()}{text[1:]}." if text else ""
+
+
 def share_waiting(friend: Person, track: Track, why: str, readable: bool) -> Reply:
-    reason = f" {why}." if why else ""
+    reason = f" {sentence(why)}" if why else ""
     return Reply(
         f"Saved {track.title} for {friend.name}, but I couldn't deliver it yet.{reason} "
         "I keep it for a week. "
