@@ -151,7 +151,9 @@ class ListenChecks:
             if share.id in heard:
                 listened.append(_settled(share, ShareStatus.LISTENED, now))
             elif self._schedule.is_expired(share, now):
-                expired.append(_settled(share, ShareStatus.EXPIRED, now))
+                ended = _settled(share, ShareStatus.EXPIRED, now)
+                # remembered, so status says "couldn't read" as the notice does
+                expired.append(dataclasses.replace(ended, unread=reading.plays is None))
             else:
                 next_at = self._schedule.next_check(share, now)
                 if reading.not_before is not None:
