@@ -67,7 +67,7 @@ async def test_not_a_track_link(friends: World) -> None:
 
 async def test_unknown_command_and_empty_message(friends: World) -> None:
     await friends.say(ALICE, "play something")
-    assert 'I don\'t understand "play"' in friends.chat.last(ALICE).text
+    assert 'I don\'t understand "play something"' in friends.chat.last(ALICE).text
     await friends.say(ALICE, "")
     assert "I only read text" in friends.chat.last(ALICE).text
 

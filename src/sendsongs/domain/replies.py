@@ -97,7 +97,7 @@ def public_connected(
         opening = f"Switched, {name}: I'll watch {label} user {account} instead of {before}"
     if latest is None:
         seen = (
-            f"Their history is empty so far, so I can't see any listens yet. Connect your "
+            f"Your history is empty so far, so I can't see any listens yet. Connect your "
             f"music player to {label} ({CONNECT_PLAYER.get(source, label)}); what it "
             "records from now on counts."
         )
@@ -180,7 +180,15 @@ def bad_code(login_url: str) -> Reply:
 def not_registered() -> Reply:
     return Reply(
         "First connect your play history so friends can send you songs too: send register "
-        "(Spotify), or send help for the other ways"
+        "(Spotify), or send help for the other ways."
+    )
+
+
+def send_to_whom(name: str) -> Reply:
+    """A message that is just a known person's name."""
+    return Reply(
+        f'To send {name} a song, write: send_song name:"{name}" '
+        "https://open.spotify.com/track/… (paste the song's link)."
     )
 
 
