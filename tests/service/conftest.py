@@ -30,6 +30,7 @@ from sendsongs.domain.schedule import Schedule
 from sendsongs.errors import (
     AccessRefused,
     GrantRevoked,
+    NotATrack,
     NotFound,
     RecipientUnreachable,
     ServiceError,
@@ -152,9 +153,11 @@ class ScriptedMusic:
         return TRACKS[track_id]
 
     async def resolve_short_link(self, host: str, code: str) -> str:
-        track_id = self.short_links.get(code)
-        if track_id is None:
+        if code not in self.short_links:
             raise NotFound(f"https://{host}/{code}")
+        track_id = self.short_links[code]
+        if track_id is None:
+            raise NotATrack(f"https://{host}/{code}")
         return track_id
 
     async def plays(self, connection: Connection, since: datetime) -> History:

@@ -190,8 +190,17 @@ async def test_a_short_link_is_followed_to_its_track(friends: World, host: str) 
 
 
 async def test_a_short_link_to_anything_but_a_track_is_refused_clearly(friends: World) -> None:
+    friends.music.short_links["AlbumCode1"] = None  # leads to an album
     await friends.say(ALICE, 'send_song name:"Bob Jones" https://spotify.link/AlbumCode1')
-    assert "doesn't lead to a song" in friends.chat.last(ALICE).text
+    assert "leads to an album, a playlist or another page" in friends.chat.last(ALICE).text
+    assert await friends.store.pending_shares(BOB) == []
+
+
+async def test_an_unknown_short_link_is_called_broken_not_an_album(friends: World) -> None:
+    await friends.say(ALICE, 'send_song name:"Bob Jones" https://spotify.link/Gone12345')
+    text = friends.chat.last(ALICE).text
+    assert text.startswith("https://spotify.link/Gone12345 doesn't work: Spotify doesn't know")
+    assert "album" not in text
     assert await friends.store.pending_shares(BOB) == []
 
 

@@ -310,8 +310,15 @@ def only_text(link: str | None) -> Reply:
 
 def short_link_not_a_track(link: str) -> Reply:
     return Reply(
-        f"{link} doesn't lead to a song (maybe an album or a playlist). In Spotify, open "
-        "the song itself, then Share → Copy Song Link."
+        f"{link} leads to an album, a playlist or another page, not a song. In Spotify, "
+        "open the song itself, then Share → Copy Song Link."
+    )
+
+
+def short_link_dead(link: str) -> Reply:
+    return Reply(
+        f"{link} doesn't work: Spotify doesn't know it, or it has expired. In Spotify, "
+        "open the song, then Share → Copy Song Link, and paste the new link."
     )
 
 

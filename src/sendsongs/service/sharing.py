@@ -23,7 +23,7 @@ from sendsongs.domain.models import (
     Track,
 )
 from sendsongs.domain.schedule import Schedule
-from sendsongs.errors import NotFound, RateLimited, ServiceError
+from sendsongs.errors import NotATrack, NotFound, RateLimited, ServiceError
 from sendsongs.ports import Ports
 from sendsongs.service import choices, namesakes
 from sendsongs.service.delivery import Delivery, Sent
@@ -232,8 +232,10 @@ class Sharing:
         host, code = short_link
         try:
             return await self._ports.catalog.resolve_short_link(host, code)
-        except NotFound:
+        except NotATrack:
             return replies.short_link_not_a_track(f"https://{host}/{code}")
+        except NotFound:
+            return replies.short_link_dead(f"https://{host}/{code}")
         except ServiceError as error:
             log.warning("short_link_failed", error=str(error))
             return replies.music_unavailable()
