@@ -112,10 +112,14 @@ async def test_a_forged_or_spent_choice_reaches_nobody(friends: World) -> None:
     await friends.say(ALICE, f'send_song name:"Bob Jones" {LINK}')
     question = friends.chat.last(ALICE)
     await friends.say(ALICE, "1. Someone", payload="c:forged-token")
-    assert "expired or was already used" in friends.chat.last(ALICE).text
+    assert "already used or has expired" in friends.chat.last(ALICE).text
     await friends.say(BOB, "1.", payload=question.quick_replies[0].payload)  # not BOB's to use
-    assert "expired or was already used" in friends.chat.last(BOB).text
+    assert "If the song hasn't gone out, send the send_song command" in friends.chat.last(BOB).text
     assert await friends.store.pending_shares(BOB) == []
+    await friends.say(ALICE, "1.", payload=question.quick_replies[0].payload)
+    assert friends.chat.last(ALICE).text.startswith("Sent Happy Now")
+    await friends.say(ALICE, "1.", payload=question.quick_replies[0].payload)  # used
+    assert "status shows what you've sent" in friends.chat.last(ALICE).text
     await friends.say(ALICE, "1.", payload=question.quick_replies[0].payload)
     await friends.say(ALICE, "1.", payload=question.quick_replies[0].payload)  # pressed twice
     assert len(await friends.store.pending_shares(BOB)) == 1

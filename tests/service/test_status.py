@@ -119,7 +119,10 @@ async def test_cancel_stops_the_latest_pending_share_and_offers_the_rest(trio: W
     await trio.say(ALICE, "cancel")
     assert trio.chat.last(ALICE).text.startswith("Nothing of yours is waiting to be played.")
     await trio.say(ALICE, "again", payload=reply.quick_replies[0].payload)  # spent
-    assert "expired or was already used" in trio.chat.last(ALICE).text
+    assert trio.chat.last(ALICE).text == (  # advice for cancel, not "send the song again"
+        "That button was already used or has expired (buttons last an hour). Send status "
+        "to see which shares are still pending, or cancel to stop the latest one."
+    )
 
 
 async def test_a_picked_share_that_settled_meanwhile_is_not_cancelled(trio: World) -> None:

@@ -392,8 +392,23 @@ def share_expired_unread(friend: str, track: Track, after: timedelta) -> Reply:
     )
 
 
-def choice_expired() -> Reply:
-    return Reply("That choice has expired or was already used. Please send the song again.")
+# what a spent button (used already, or older than an hour) advises, per command
+_SPENT = {
+    "send_song": "If the song hasn't gone out, send the send_song command again; "
+    "status shows what you've sent.",
+    "add_to_group": "Send groups to see who is in your groups, or send the add_to_group "
+    "command again.",
+    "cancel": "Send status to see which shares are still pending, or cancel to stop "
+    "the latest one.",
+    "forget_me": "If you still want me to erase everything, send forget me again.",
+}
+
+
+def choice_expired(kind: str | None = None) -> Reply:
+    """A button that was used already or is older than an hour; `kind`: its
+    command ("send_song", "cancel", …), when the button says."""
+    advice = _SPENT.get(kind or "", "Send status to see where things stand, or help.")
+    return Reply(f"That button was already used or has expired (buttons last an hour). {advice}")
 
 
 def account_taken() -> str:

@@ -136,7 +136,7 @@ class Groups:
         people = self._ports.stores.people
         if command.person_id is not None:
             picked = await people.get_person(command.person_id)
-            return picked if picked is not None else replies.choice_expired()
+            return picked if picked is not None else replies.choice_expired("add_to_group")
         found = await namesakes.find_people(self._ports, command.name)
         if len(found) == 1:
             return found[0]
