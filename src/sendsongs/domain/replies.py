@@ -67,6 +67,42 @@ def register_link(url: str, name: str, valid_for: timedelta) -> Reply:
     )
 
 
+def _through(source: str, account: str | None) -> str:
+    label = source_name(source)
+    return f"{label} (user {account})" if account and source in PROFILE_URLS else label
+
+
+def already_connected(
+    name: str, source: str, account: str | None, url: str, valid_for: timedelta
+) -> Reply:
+    """`register` from someone connected: where they stand, and the link only as
+    a way to reconnect Spotify or switch to it."""
+    what = "connect again" if source == "spotify" else "switch to Spotify instead"
+    return Reply(
+        f"You're already connected as {name} through {_through(source, account)}. "
+        f"To {what}, use this link (valid {_span(valid_for)}):\n{url}\n"
+        'To change only your name, send register name:"New Name".'
+    )
+
+
+def renamed(name: str, source: str, account: str | None, link_source: str) -> Reply:
+    """`register name:"…"` from someone connected: the name changes, the source stays."""
+    how = (
+        f"send register {source}:\"your user name\" with another user name"
+        if source in PROFILE_URLS
+        else "send register"
+    )
+    switch = (
+        f"To switch to {source_name(link_source)}, send register."
+        if source != link_source
+        else f"To connect another account, {how}."
+    )
+    return Reply(
+        f"Done: friends now find you as {name}. You're still connected through "
+        f"{_through(source, account)}. {switch}"
+    )
+
+
 def need_a_name(command: str = "register") -> Reply:
     return Reply(
         "I couldn't read your name from this chat. Tell me how friends should find you: "
