@@ -57,6 +57,23 @@ TRACKS = {
         url="https://open.spotify.com/track/2I0FOWHzP5dBiNNFLFsxVt",
         isrc="USUM71804190",
     ),
+    # two different songs under one (reused) ISRC: only the lengths tell them apart
+    "jYSmSOpa7vbgcK17Pex1Wl": Track(
+        uri="spotify:track:jYSmSOpa7vbgcK17Pex1Wl",
+        name="Totally Different Song",
+        artists=("Finn Solo",),
+        duration_ms=241_000,
+        url="https://open.spotify.com/track/jYSmSOpa7vbgcK17Pex1Wl",
+        isrc="USRC17000006",
+    ),
+    "orOkXbQzW7UOsL7Os6RULg": Track(
+        uri="spotify:track:orOkXbQzW7UOsL7Os6RULg",
+        name="Salt and Sand",
+        artists=("Finn Solo",),
+        duration_ms=1_500,
+        url="https://open.spotify.com/track/orOkXbQzW7UOsL7Os6RULg",
+        isrc="USRC17000006",
+    ),
     "0VjIjW4GlUZAMYd2vXMi3b": Track(
         uri="spotify:track:0VjIjW4GlUZAMYd2vXMi3b",
         name="Blinding Lights",

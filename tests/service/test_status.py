@@ -46,9 +46,7 @@ async def test_status_shows_expired_and_undelivered(trio: World) -> None:
     trio.chat.unreachable.add(BOB)
     await trio.say(ALICE, f'send_song name:"Bob Jones" {HAPPY.url}')
     await trio.say(ALICE, "status")
-    assert trio.chat.last(ALICE).text.endswith(
-        "Bob Jones, just now: pending, not delivered yet"
-    )
+    assert trio.chat.last(ALICE).text.endswith("Bob Jones, just now: pending, not delivered yet")
     await trio.tick(8 * 86400)
     await trio.say(ALICE, "status")
     assert trio.chat.last(ALICE).text.endswith("Bob Jones, 8 days ago: expired unplayed")

@@ -157,7 +157,7 @@ class UnknownCommand(CommandError):
 
 _QUOTES = str.maketrans(dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\uff02", '"'))
 # a space may follow the colon before a quoted value: name: "Bob Jones"
-# single quotes too, straight or curly: name:'Chloé Dubois', name:‘O’Neil’ (an
+# single quotes too, straight or curly (U+2018, U+2019): name:'Chloé Dubois' (an
 # apostrophe inside is kept: only a quote followed by a space or the end closes it)
 _FIELD = re.compile(
     r'(?P<key>[A-Za-z_]+):(?:[ \t]*"(?P<quoted>.*?)"(?=\s|$)'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sendsongs.domain.models import Person, QuickReply, Reply, Track
+from sendsongs.domain.models import Reply, Track
 
 
 def _quoted(name: str) -> str:

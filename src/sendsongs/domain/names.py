@@ -13,7 +13,8 @@ T = TypeVar("T")
 TYPO_RATIO = 0.8  # "Bob Jnoes" ~ "Bob Jones"; "Bob" !~ "Rob Smith"
 
 
-# what phones and keyboards type for an apostrophe in a name: O'Neil, O’Neil, O‘Neil
+# what phones and keyboards type for an apostrophe in a name: straight, curly (U+2019,
+# U+2018), the modifier letter, an acute accent or a backtick
 APOSTROPHES = "'\u2019\u2018\u02bc\u00b4`"
 _STRAIGHT = str.maketrans(dict.fromkeys(APOSTROPHES, "'"))
 
@@ -29,7 +30,7 @@ def apostrophe_forms(name: str) -> list[str]:
 
 def fold(name: str) -> str:
     """Lower case, no accents, straight apostrophes, single spaces:
-    "Zoë  O’Müller" -> "zoe o'muller"."""
+    "Zoë  O\u2019Müller" -> "zoe o'muller"."""
     decomposed = unicodedata.normalize("NFKD", name.translate(_STRAIGHT))
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(bare.casefold().split())

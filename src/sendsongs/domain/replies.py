@@ -88,7 +88,7 @@ def already_connected(
 def renamed(name: str, source: str, account: str | None, link_source: str) -> Reply:
     """`register name:"…"` from someone connected: the name changes, the source stays."""
     how = (
-        f"send register {source}:\"your user name\" with another user name"
+        f'send register {source}:"your user name" with another user name'
         if source in PROFILE_URLS
         else "send register"
     )

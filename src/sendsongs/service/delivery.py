@@ -97,9 +97,7 @@ class Delivery:
         `share_id`: the share whose song this is, marked delivered if it goes out
         from the outbox later."""
         message_id = None if share_id is None else SHARE_MESSAGE + share_id
-        failure = await self._attempt(
-            self.outgoing(address, reply, kind, on_behalf_of, message_id)
-        )
+        failure = await self._attempt(self.outgoing(address, reply, kind, on_behalf_of, message_id))
         if failure is None:
             return Outcome(Sent.DELIVERED)
         owed, error = failure

@@ -14,7 +14,9 @@ from sendsongs.ports import Ports
 HISTORY_FOR_HINTS = 100  # recent shares read to count the songs sent to each
 
 
-async def namesakes(ports: Ports, asker_id: str, people: Sequence[Person]) -> list[replies.Namesake]:
+async def namesakes(
+    ports: Ports, asker_id: str, people: Sequence[Person]
+) -> list[replies.Namesake]:
     """What tells each of `people` apart, as seen by the person asking."""
     stores = ports.stores
     sent = Counter(
@@ -23,7 +25,9 @@ async def namesakes(ports: Ports, asker_id: str, people: Sequence[Person]) -> li
     hints = []
     for person in people:
         address = await stores.people.address_of(person.id)
-        hints.append(replies.Namesake(person, address.channel if address else None, sent[person.id]))
+        hints.append(
+            replies.Namesake(person, address.channel if address else None, sent[person.id])
+        )
     return hints
 
 
@@ -31,13 +35,16 @@ async def labels(ports: Ports, asker_id: str, people: Sequence[Person]) -> dict[
     """Person id → their name, with channel, join date and songs sent added only
     when another of `people` bears the same name."""
     clash = replies.clashing(people)
-    told = {h.person.id: h for h in await namesakes(ports, asker_id, [p for p in people if p.id in clash])}
+    told = {
+        h.person.id: h
+        for h in await namesakes(ports, asker_id, [p for p in people if p.id in clash])
+    }
     return {p.id: replies.label(told[p.id], True) if p.id in told else p.name for p in people}
 
 
 async def find_people(ports: Ports, name: str) -> list[Person]:
     """People called exactly `name` (case aside), a curly apostrophe matching a
-    straight one (phones type O’Neil, keyboards O'Neil)."""
+    straight one (phones often type U+2019, keyboards ')."""
     found: dict[str, Person] = {}
     for form in apostrophe_forms(name):
         for person in await ports.stores.people.find_people(form):

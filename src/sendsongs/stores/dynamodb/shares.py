@@ -476,7 +476,8 @@ class DynamoShares:
     def _settle_share(self, share: Share) -> dict[str, Any]:
         item = share_item(share)
         fields = {
-            name: item[name] for name in ("status", "next_check_at", "settled_at", "expires_at", "unread")
+            name: item[name]
+            for name in ("status", "next_check_at", "settled_at", "expires_at", "unread")
         }
         names = {f"#{name}": name for name in fields}
         expression = "SET " + ", ".join(f"#{n} = :{n}" for n, v in fields.items() if v is not None)

@@ -133,7 +133,8 @@ class SqliteShares:
             # A check decides only where a share stands, never what was shared.
             await db.executemany(
                 "UPDATE shares SET status = :status, next_check_at = :next_check_at,"
-                " settled_at = :settled_at, unread = :unread WHERE id = :id AND recipient_id = :recipient_id"
+                " settled_at = :settled_at, unread = :unread"
+                " WHERE id = :id AND recipient_id = :recipient_id"
                 " AND status = 'pending'",
                 [share_values(share) for share in shares],
             )
