@@ -468,6 +468,7 @@ class MemoryStore:
                     status=share.status,
                     next_check_at=share.next_check_at,
                     settled_at=share.settled_at,
+                    unread=share.unread,
                 )
         await self.add_outgoing(outgoing)
         current.claim = None  # a claim settles once

@@ -10,6 +10,7 @@
         ├── GrantRevoked             invalid_grant: the person must reconnect
         ├── AccessRefused            the source will not show this person's history
         ├── NotFound                 the thing asked for does not exist
+        │   └── NotATrack            a link that leads somewhere, but not to a song
         ├── ChannelUnavailable       chat: the operator must act (e.g. a revoked token)
         ├── RecipientUnreachable     chat: outside the 24-hour window, blocked, gone
         └── PartlyDelivered          chat: the first parts of a split text arrived
@@ -64,6 +65,11 @@ class GrantRevoked(ServiceError):
 
 class NotFound(ServiceError):
     """The service does not know the thing asked for."""
+
+
+class NotATrack(NotFound):
+    """The link works but leads to something that is not a song (an album, a
+    playlist, a page outside the catalog)."""
 
 
 class AccessRefused(ServiceError):

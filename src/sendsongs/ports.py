@@ -83,7 +83,8 @@ class Catalog(Protocol):
 
     async def resolve_short_link(self, host: str, code: str) -> str:
         """The track id a short link (`https://spotify.link/<code>`) redirects to;
-        NotFound if it leads anywhere but a track."""
+        NotATrack if it leads anywhere but a track (an album, a playlist), NotFound
+        if the link itself is unknown or expired."""
         ...
 
 

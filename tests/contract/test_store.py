@@ -644,6 +644,19 @@ async def test_settle_leaves_a_settled_share_alone(stores: Stores) -> None:
     assert [s.id for s in await shares.pending_shares("bob")] == ["s2"]
 
 
+async def test_a_share_expired_unread_remembers_it(stores: Stores) -> None:
+    shares = stores.shares
+    await shares.add_share(share("s1", due=1))
+    await shares.add_share(share("s2", due=1))
+    [check] = await shares.claim_due_checks(at(5), at(6), 10)
+    ended = replace(share("s1", due=1), status=ShareStatus.EXPIRED, settled_at=at(5))
+    unread = replace(ended, unread=True)
+    plain = replace(share("s2", due=1), status=ShareStatus.EXPIRED, settled_at=at(5))
+    assert await shares.settle_check(check, [unread, plain], None)
+    assert await shares.get_share("s1") == unread
+    assert await shares.get_share("s2") == plain
+
+
 async def test_check_is_removed_when_nothing_is_pending(stores: Stores) -> None:
     shares = stores.shares
     await shares.add_share(share("s1", due=1))

@@ -140,7 +140,9 @@ def test_short_links_are_followed_to_their_track(
         got = sandbox.wait_for_message(BOB, "Alice Liddell:")
         assert got.endswith(f"https://open.spotify.com/track/{TRACK}")
         sandbox.say(ALICE, 'send_song name:"Bob Jones" https://link.tospotify.com/a1B2c3D4e5')
-        sandbox.wait_for_message(ALICE, "doesn't lead to a song")
+        sandbox.wait_for_message(ALICE, "leads to an album, a playlist or another page")
+        sandbox.say(ALICE, 'send_song name:"Bob Jones" https://spotify.link/NoSuchCode1')
+        sandbox.wait_for_message(ALICE, "doesn't work: Spotify doesn't know it")
 
 
 def test_one_spotify_account_cannot_be_linked_to_two_people(bot: Bot, sandbox: Sandbox) -> None:

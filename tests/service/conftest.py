@@ -30,6 +30,7 @@ from sendsongs.domain.schedule import Schedule
 from sendsongs.errors import (
     AccessRefused,
     GrantRevoked,
+    NotATrack,
     NotFound,
     RecipientUnreachable,
     ServiceError,
@@ -55,6 +56,23 @@ TRACKS = {
         duration_ms=210_000,
         url="https://open.spotify.com/track/2I0FOWHzP5dBiNNFLFsxVt",
         isrc="USUM71804190",
+    ),
+    # two different songs under one (reused) ISRC: only the lengths tell them apart
+    "jYSmSOpa7vbgcK17Pex1Wl": Track(
+        uri="spotify:track:jYSmSOpa7vbgcK17Pex1Wl",
+        name="Totally Different Song",
+        artists=("Finn Solo",),
+        duration_ms=241_000,
+        url="https://open.spotify.com/track/jYSmSOpa7vbgcK17Pex1Wl",
+        isrc="USRC17000006",
+    ),
+    "orOkXbQzW7UOsL7Os6RULg": Track(
+        uri="spotify:track:orOkXbQzW7UOsL7Os6RULg",
+        name="Salt and Sand",
+        artists=("Finn Solo",),
+        duration_ms=1_500,
+        url="https://open.spotify.com/track/orOkXbQzW7UOsL7Os6RULg",
+        isrc="USRC17000006",
     ),
     "0VjIjW4GlUZAMYd2vXMi3b": Track(
         uri="spotify:track:0VjIjW4GlUZAMYd2vXMi3b",
@@ -152,9 +170,11 @@ class ScriptedMusic:
         return TRACKS[track_id]
 
     async def resolve_short_link(self, host: str, code: str) -> str:
-        track_id = self.short_links.get(code)
-        if track_id is None:
+        if code not in self.short_links:
             raise NotFound(f"https://{host}/{code}")
+        track_id = self.short_links[code]
+        if track_id is None:
+            raise NotATrack(f"https://{host}/{code}")
         return track_id
 
     async def plays(self, connection: Connection, since: datetime) -> History:

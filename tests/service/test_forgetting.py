@@ -106,7 +106,10 @@ async def test_the_button_confirms_as_yes_does(friends: World) -> None:
 async def test_someone_elses_button_or_yes_erases_nothing(friends: World) -> None:
     question = await ask(friends)
     await friends.say(ALICE, "Yes, forget me", payload=question.quick_replies[0].payload)
-    assert "expired or was already used" in friends.chat.last(ALICE).text
+    assert friends.chat.last(ALICE).text == (
+        "That button was already used or has expired (buttons last an hour). If you "
+        "still want me to erase everything, send forget me again."
+    )
     await friends.say(ALICE, "yes")
     assert "no question waiting for a yes" in friends.chat.last(ALICE).text
     assert await friends.store.get_person(ALICE) is not None

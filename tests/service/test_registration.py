@@ -94,11 +94,34 @@ async def test_registering_again_keeps_the_person_and_says_reconnected(world: Wo
     await world.register(ALICE, "Alice")
     first = await world.store.get_person(ALICE)
     world.clock.advance(3600)
-    await world.register(ALICE, "Alice L")
+    await world.say(ALICE, "register")
+    assert world.chat.last(ALICE).text.startswith(
+        "You're already connected as Alice through Spotify. To connect again, use this link"
+    )
+    await world.register(ALICE, "Alice")  # follows the link anyway
     person = await world.store.get_person(ALICE)
     assert person is not None and first is not None
-    assert person.name == "Alice L" and person.registered_at == first.registered_at
-    assert "Reconnected, Alice L" in world.chat.last(ALICE).text
+    assert person.registered_at == first.registered_at
+    assert "Reconnected, Alice" in world.chat.last(ALICE).text
+
+
+async def test_a_new_name_renames_and_keeps_the_source(world: World) -> None:
+    world.lastfm.users["dana"] = []
+    await world.say(ALICE, 'register lastfm:"dana" name:"Dana"')
+    await world.say(ALICE, 'register name:"Dana X"')
+    assert world.chat.last(ALICE).text == (
+        "Done: friends now find you as Dana X. You're still connected through Last.fm "
+        "(user dana). To switch to Spotify, send register."
+    )
+    person = await world.store.get_person(ALICE)
+    connection = await world.store.get_connection(ALICE)
+    assert person is not None and person.name == "Dana X"
+    assert connection is not None and connection.source == "lastfm"
+    await world.say(ALICE, "register")
+    assert world.chat.last(ALICE).text.startswith(
+        "You're already connected as Dana X through Last.fm (user dana). To switch to "
+        "Spotify instead, use this link"
+    )
 
 
 async def test_connected_result_names_the_person(world: World) -> None:

@@ -67,7 +67,7 @@ async def test_not_a_track_link(friends: World) -> None:
 
 async def test_unknown_command_and_empty_message(friends: World) -> None:
     await friends.say(ALICE, "play something")
-    assert 'I don\'t understand "play"' in friends.chat.last(ALICE).text
+    assert 'I don\'t understand "play something"' in friends.chat.last(ALICE).text
     await friends.say(ALICE, "")
     assert "I only read text" in friends.chat.last(ALICE).text
 
@@ -112,10 +112,14 @@ async def test_a_forged_or_spent_choice_reaches_nobody(friends: World) -> None:
     await friends.say(ALICE, f'send_song name:"Bob Jones" {LINK}')
     question = friends.chat.last(ALICE)
     await friends.say(ALICE, "1. Someone", payload="c:forged-token")
-    assert "expired or was already used" in friends.chat.last(ALICE).text
+    assert "already used or has expired" in friends.chat.last(ALICE).text
     await friends.say(BOB, "1.", payload=question.quick_replies[0].payload)  # not BOB's to use
-    assert "expired or was already used" in friends.chat.last(BOB).text
+    assert "If the song hasn't gone out, send the send_song command" in friends.chat.last(BOB).text
     assert await friends.store.pending_shares(BOB) == []
+    await friends.say(ALICE, "1.", payload=question.quick_replies[0].payload)
+    assert friends.chat.last(ALICE).text.startswith("Sent Happy Now")
+    await friends.say(ALICE, "1.", payload=question.quick_replies[0].payload)  # used
+    assert "status shows what you've sent" in friends.chat.last(ALICE).text
     await friends.say(ALICE, "1.", payload=question.quick_replies[0].payload)
     await friends.say(ALICE, "1.", payload=question.quick_replies[0].payload)  # pressed twice
     assert len(await friends.store.pending_shares(BOB)) == 1
@@ -190,8 +194,17 @@ async def test_a_short_link_is_followed_to_its_track(friends: World, host: str) 
 
 
 async def test_a_short_link_to_anything_but_a_track_is_refused_clearly(friends: World) -> None:
+    friends.music.short_links["AlbumCode1"] = None  # leads to an album
     await friends.say(ALICE, 'send_song name:"Bob Jones" https://spotify.link/AlbumCode1')
-    assert "doesn't lead to a song" in friends.chat.last(ALICE).text
+    assert "leads to an album, a playlist or another page" in friends.chat.last(ALICE).text
+    assert await friends.store.pending_shares(BOB) == []
+
+
+async def test_an_unknown_short_link_is_called_broken_not_an_album(friends: World) -> None:
+    await friends.say(ALICE, 'send_song name:"Bob Jones" https://spotify.link/Gone12345')
+    text = friends.chat.last(ALICE).text
+    assert text.startswith("https://spotify.link/Gone12345 doesn't work: Spotify doesn't know")
+    assert "album" not in text
     assert await friends.store.pending_shares(BOB) == []
 
 

@@ -74,8 +74,8 @@ async def test_the_same_song_twice_while_pending_is_not_sent_again(friends: Worl
     sent_to_bob = len(friends.chat.texts(BOB))
     album = "https://open.spotify.com/track/2I0FOWHzP5dBiNNFLFsxVt"  # same ISRC
     await friends.say(ALICE, f'send_song name:"Bob Jones" {album}')
-    assert friends.chat.last(ALICE).text == (
-        "Bob Jones already has Happy Now (Album Version) by Zedd from you and hasn't "
+    assert friends.chat.last(ALICE).text == (  # named as the song Bob has
+        "Bob Jones already has Happy Now by Zedd, Elley Duhé from you and hasn't "
         "played it yet, so I didn't send it again. Send status to see where your "
         "shares stand."
     )

@@ -46,12 +46,31 @@ async def test_status_shows_expired_and_undelivered(trio: World) -> None:
     trio.chat.unreachable.add(BOB)
     await trio.say(ALICE, f'send_song name:"Bob Jones" {HAPPY.url}')
     await trio.say(ALICE, "status")
-    assert trio.chat.last(ALICE).text.endswith(
-        "Bob Jones, just now: pending (not delivered yet, or delivered later)"
-    )
+    assert trio.chat.last(ALICE).text.endswith("Bob Jones, just now: pending, not delivered yet")
     await trio.tick(8 * 86400)
     await trio.say(ALICE, "status")
     assert trio.chat.last(ALICE).text.endswith("Bob Jones, 8 days ago: expired unplayed")
+
+
+async def test_status_shows_a_held_song_delivered_once_it_went_out(trio: World) -> None:
+    trio.chat.unreachable.add(BOB)
+    await trio.say(ALICE, f'send_song name:"Bob Jones" {HAPPY.url}')
+    trio.chat.unreachable.discard(BOB)
+    await trio.say(BOB, "help")  # writing reopens the window: the held song goes out
+    assert any(HAPPY.url in text for text in trio.chat.texts(BOB))
+    await trio.say(ALICE, "status")
+    assert trio.chat.last(ALICE).text.endswith("Bob Jones, just now: delivered, not played yet")
+
+
+async def test_status_says_when_an_expired_share_could_not_be_checked(trio: World) -> None:
+    await trio.say(ALICE, f'send_song name:"Bob Jones" {HAPPY.url}')
+    await trio.say(ALICE, f'send_song name:"Carol Chu" {HAPPY.url}')
+    trio.music.revoked.add(BOB)  # Bob's history can't be read any more
+    await trio.tick(8 * 86400)
+    await trio.say(ALICE, "status")
+    text = trio.chat.last(ALICE).text
+    assert "Bob Jones, 8 days ago: expired — couldn't read their history" in text
+    assert "Carol Chu, 8 days ago: expired unplayed" in text
 
 
 async def test_status_shows_a_friend_the_songs_waiting_for_them(trio: World) -> None:
@@ -98,7 +117,10 @@ async def test_cancel_stops_the_latest_pending_share_and_offers_the_rest(trio: W
     await trio.say(ALICE, "cancel")
     assert trio.chat.last(ALICE).text.startswith("Nothing of yours is waiting to be played.")
     await trio.say(ALICE, "again", payload=reply.quick_replies[0].payload)  # spent
-    assert "expired or was already used" in trio.chat.last(ALICE).text
+    assert trio.chat.last(ALICE).text == (  # advice for cancel, not "send the song again"
+        "That button was already used or has expired (buttons last an hour). Send status "
+        "to see which shares are still pending, or cancel to stop the latest one."
+    )
 
 
 async def test_a_picked_share_that_settled_meanwhile_is_not_cancelled(trio: World) -> None:

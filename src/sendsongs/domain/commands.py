@@ -13,7 +13,8 @@
     forget me            (then `yes` to confirm)
 
 Fields come in any order and as `key:"quoted value"` (a space after the colon is
-fine) or `key:word`; phones' curly quotes count as straight ones. `send` is short
+fine), `key:'quoted value'` or `key:word`; phones' curly quotes count as straight
+ones. A field given twice, or two songs in one message, is refused. `send` is short
 for `send_song`. A slightly misspelt command word gets "did you mean …".
 """
 
@@ -23,7 +24,13 @@ import re
 from dataclasses import dataclass
 from difflib import get_close_matches
 
-from sendsongs.domain.links import find_short_link, find_track_id, mentions_spotify, track_url
+from sendsongs.domain.links import (
+    find_short_link,
+    find_track_id,
+    mentions_spotify,
+    song_links,
+    track_url,
+)
 
 MAX_NOTE = 300  # two notes must fit a 1,000-character quick-reply payload
 MAX_NAME = 60
@@ -144,10 +151,19 @@ class CommandError(ValueError):
     """What is wrong with a message, worded for the person who sent it."""
 
 
+class UnknownCommand(CommandError):
+    """The message starts with no command word: maybe just a name."""
+
+
 _QUOTES = str.maketrans(dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\uff02", '"'))
 # a space may follow the colon before a quoted value: name: "Bob Jones"
+# single quotes too, straight or curly (U+2018, U+2019): name:'Chloé Dubois' (an
+# apostrophe inside is kept: only a quote followed by a space or the end closes it)
 _FIELD = re.compile(
-    r'(?P<key>[A-Za-z_]+):(?:[ \t]*"(?P<quoted>.*?)"(?=\s|$)|(?P<bare>[^\s"]+))', re.S
+    r'(?P<key>[A-Za-z_]+):(?:[ \t]*"(?P<quoted>.*?)"(?=\s|$)'
+    r"|[ \t]*['\u2018\u2019](?P<single>.*?)['\u2018\u2019](?=\s|$)"
+    r'|(?P<bare>[^\s"]+))',
+    re.S,
 )
 _WORDS = {
     "help": "help", "?": "help", "hi": "help", "hello": "help", "start": "help",
@@ -173,6 +189,11 @@ _FIELDS = {
     "status": set(),
     "cancel": set(),
 }
+_EXAMPLE = {
+    "name": 'name:"Bob Jones"', "group": 'group:"Band"', "pre": 'pre:"You need this"',
+    "post": 'post:"Told you!"', "code": 'code:"ab12…"', "listenbrainz": 'listenbrainz:"rj"',
+    "lastfm": 'lastfm:"rj"',
+}  # fmt: skip
 _BARE: dict[str, Command] = {"help": Help(), "groups": ListGroups(), "status": Status(),
                              "cancel": Cancel()}  # fmt: skip
 _SUGGESTIBLE = sorted(word for word in _WORDS if len(word) >= 4 and " " not in word)
@@ -189,7 +210,7 @@ def parse(text: str) -> Command:
     if verb is None and bare.startswith("forget me "):
         verb = "forget me"
     if verb is None:
-        raise CommandError(_unknown(text, word, rest))
+        raise UnknownCommand(_unknown(text, word, rest))
     if verb in _BARE:
         return _BARE[verb]
     if verb in ("forget me", "yes"):
@@ -206,7 +227,7 @@ def parse(text: str) -> Command:
 
 def _group_command(verb: str, fields: dict[str, str]) -> Command:
     if verb == "create_group":
-        return CreateGroup(_required(fields, "name", verb))
+        return CreateGroup(_required(fields, "name", verb, example='name:"Band"'))
     group = _required(fields, "group", verb)
     if verb == "add_to_group":
         return AddToGroup(group, _required(fields, "name", verb))
@@ -217,8 +238,8 @@ def _group_command(verb: str, fields: dict[str, str]) -> Command:
     return DeleteGroup(group)
 
 
-def _required(fields: dict[str, str], key: str, verb: str) -> str:
-    value = _name(fields.get(key))
+def _required(fields: dict[str, str], key: str, verb: str, example: str | None = None) -> str:
+    value = _name(fields.get(key), example or _EXAMPLE[key])
     if value is None:
         example = {
             "create_group": 'create_group name:"Band"',
@@ -242,7 +263,9 @@ def _fields(rest: str, verb: str) -> tuple[dict[str, str], str]:
         if key not in allowed:
             known = ", ".join(f"{k}:" for k in sorted(allowed))
             raise CommandError(f"I don't know the field {key}: — {verb} understands {known}.")
-        value = match["quoted"] if match["quoted"] is not None else match["bare"]
+        if key in fields:  # the first would be lost without a word
+            raise CommandError(f"{key}: is given twice — give it once, e.g. {_EXAMPLE[key]}.")
+        value = next(v for v in (match["quoted"], match["single"], match["bare"]) if v is not None)
         fields[key] = " ".join(value.split())
         return " "
 
@@ -292,12 +315,16 @@ def _register_user_name(
 
 def _send_song(fields: dict[str, str], leftover: str) -> SendSong:
     typed = fields.get("name")
-    group = _name(fields.get("group"))
+    group = _name(fields.get("group"), _EXAMPLE["group"])
     if group is not None and typed is not None:
         raise CommandError("Give either name: or group:, not both — send two messages instead.")
     name = _name(typed if typed is not None else _addressee(leftover))
     if group is not None:
         name = ""
+    if len(song_links(leftover)) > 1:  # only the first would go, without a word
+        raise CommandError(
+            "One song at a time, please: send each link in its own send_song message."
+        )
     track_id = find_track_id(leftover)
     short_link = None if track_id is not None else find_short_link(leftover)
     if track_id is None and short_link is None:
@@ -342,11 +369,13 @@ def _addressee(leftover: str) -> str | None:
     return " ".join(match["name"].split()) if match else None
 
 
-def _name(value: str | None) -> str | None:
+def _name(value: str | None, example: str | None = None) -> str | None:
     if value is None:
         return None
     if not value:
-        raise CommandError('The name is empty — write it in quotes, e.g. name:"Bob Jones".')
+        raise CommandError(
+            f"The name is empty — write it in quotes, e.g. {example or _EXAMPLE['name']}."
+        )
     if len(value) > MAX_NAME:
         raise CommandError(f"That name is too long (at most {MAX_NAME} characters).")
     return value
@@ -363,9 +392,13 @@ def _unknown(text: str, word: str, rest: str) -> str:
     guess = get_close_matches(word.lower(), _SUGGESTIBLE, n=1, cutoff=0.75)
     if guess:  # a slip of the fingers: offer the same message with the word fixed
         fixed = f"{guess[0]} {rest}".strip()
+        try:
+            parse(fixed)
+        except CommandError as wrong:  # fixing the word is not enough: say what else
+            return f"Did you mean {guess[0]}? Even then: {wrong}"
         return f"Did you mean {guess[0]}? Send: {fixed}"
     link = shared_link(text)
     if link is not None:  # a bare link, as Spotify's Share button pastes it
         return f'Who should get it? Send: send_song name:"Friend\'s Name" {link}'
-    shown = word if len(word) <= 30 else word[:30] + "…"
+    shown = text if len(text) <= 40 else text[:40] + "…"
     return f'I don\'t understand "{shown}". Send help to see what I can do.'

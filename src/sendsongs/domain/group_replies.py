@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sendsongs.domain.models import Person, QuickReply, Reply, Track
+from sendsongs.domain.models import Reply, Track
 
 
 def _quoted(name: str) -> str:
@@ -111,24 +111,6 @@ def your_groups(lines: Sequence[str]) -> Reply:
     return Reply("Your groups:\n" + "\n".join(lines))
 
 
-def which_person(
-    typed: str, people: Sequence[Person], payloads: Sequence[str], *, exact: bool
-) -> Reply:
-    buttons = tuple(
-        QuickReply(title=p.name[:20], payload=payload)
-        for p, payload in zip(people, payloads, strict=True)
-    )
-    if exact:
-        lines = [
-            f"{i}. {p.name}, joined {p.registered_at:%d %b %Y}" for i, p in enumerate(people, 1)
-        ]
-        return Reply(
-            f"{len(people)} people are called {typed}. Which one?\n" + "\n".join(lines), buttons
-        )
-    names = ", ".join(p.name for p in people)
-    return Reply(f'I don\'t know anyone called "{typed}". Did you mean {names}?', buttons)
-
-
 def empty_group(name: str) -> Reply:
     return Reply(
         f"Nobody else is in {name} yet. Add someone first: "
@@ -140,20 +122,27 @@ def group_sent(
     group: str,
     track: Track,
     delivered: Sequence[str],
-    held: Sequence[str],
+    held: Sequence[tuple[str, str]],
     unreadable: Sequence[str],
     pending: Sequence[str],
+    waiting: Sequence[str] = (),
 ) -> Reply:
+    """`held`: (name, why it could not be delivered, as the channel explains it);
+    `pending`: had it already, delivered and unplayed; `waiting`: had it already,
+    but it has not reached them yet."""
     parts = []
     if delivered:
         parts.append(f"Sent {track.title} to {group}: {', '.join(delivered)}.")
-    if held:
-        parts.append(
-            f"Saved it for {', '.join(held)}, but couldn't deliver it yet (they need to "
-            "write to me first) — maybe give them a nudge."
-        )
+    reasons: dict[str, list[str]] = {}
+    for name, why in held:  # one sentence per reason, as each channel words it
+        reasons.setdefault(why, []).append(name)
+    for why, names in reasons.items():
+        because = f": {why}" if why else ""
+        parts.append(f"Saved it for {', '.join(names)}, but couldn't deliver it yet{because}.")
     if pending:
         parts.append(f"{', '.join(pending)} already had it from you, still unplayed.")
+    if waiting:
+        parts.append(_waiting(waiting))
     counted = len(delivered) + len(held) - len(unreadable)
     if unreadable:
         parts.append(
@@ -164,11 +153,30 @@ def group_sent(
     return Reply(" ".join(parts))
 
 
-def all_pending(group: str, track: Track, names: Sequence[str]) -> Reply:
-    return Reply(
-        f"Everyone in {group} ({', '.join(names)}) already has {track.title} from you, "
-        "still unplayed. Send status to see where your shares stand."
+def _waiting(names: Sequence[str]) -> str:
+    return (
+        f"{', '.join(names)} already {'has' if len(names) == 1 else 'have'} it from you, "
+        "but it hasn't reached them yet: I couldn't deliver it so far, and it goes out "
+        "as soon as I can reach them."
     )
+
+
+def all_pending(
+    group: str, track: Track, names: Sequence[str], waiting: Sequence[str] = ()
+) -> Reply:
+    """Nobody got a new share: `names` have it delivered and unplayed, `waiting`
+    have it but it never reached them."""
+    if not waiting:
+        return Reply(
+            f"Everyone in {group} ({', '.join(names)}) already has {track.title} from you, "
+            "still unplayed. Send status to see where your shares stand."
+        )
+    parts = [f"I didn't send {track.title} to {group} again."]
+    if names:
+        parts.append(f"{', '.join(names)} already had it from you, still unplayed.")
+    parts.append(_waiting(waiting))
+    parts.append("Send status to see where your shares stand.")
+    return Reply(" ".join(parts))
 
 
 def group_summary(

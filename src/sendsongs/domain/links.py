@@ -41,6 +41,17 @@ def find_short_link(text: str) -> tuple[str, str] | None:
     return None
 
 
+def song_links(text: str) -> set[str]:
+    """The different Spotify track ids and short links in `text` (redirectors
+    unwrapped): more than one means several songs were pasted."""
+    found = set()
+    for candidate in (text, *_unwrapped_redirects(text)):
+        found |= {m.group(1) for m in _WEB.finditer(candidate)}
+        found |= {m.group(1) for m in _URI.finditer(candidate)}
+        found |= {f"{m.group(1).lower()}/{m.group(2)}" for m in _SHORT.finditer(candidate)}
+    return found
+
+
 def mentions_spotify(text: str) -> bool:
     """True when the text holds a Spotify link of some kind (album, playlist, a
     mangled track link): worth a specific reply rather than "no link"."""

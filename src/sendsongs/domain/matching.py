@@ -37,8 +37,15 @@ def normalize(text: str) -> str:
 
 def is_same_track(one: Track, other: Track) -> bool:
     """Two tracks are one song: the same Spotify track, or the same ISRC (the same
-    recording on another release)."""
-    return one.uri == other.uri or (one.isrc is not None and one.isrc == other.isrc)
+    recording on another release) with lengths that agree, as for a play: a reused
+    ISRC on a different song must not make it "already sent"."""
+    if one.uri == other.uri:
+        return True
+    return (
+        one.isrc is not None
+        and one.isrc == other.isrc
+        and abs(one.duration_ms - other.duration_ms) <= ISRC_LENGTH_TOLERANCE_MS
+    )
 
 
 def is_same_recording(track: Track, play: Play) -> bool:

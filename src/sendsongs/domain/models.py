@@ -137,7 +137,9 @@ class Share:
     settled_at: datetime | None = None
     group_send: str | None = None  # the message that sent it to a group: one per member
     group_name: str | None = None  # the group's name when it was sent
-    delivered_at: datetime | None = None  # None: held, or delivered through the outbox
+    delivered_at: datetime | None = None  # None: not delivered (or before deliveries
+    # through the outbox were recorded)
+    unread: bool = False  # settled without its recipient's history read: "couldn't read"
 
     @property
     def send_key(self) -> str:

@@ -13,9 +13,25 @@ T = TypeVar("T")
 TYPO_RATIO = 0.8  # "Bob Jnoes" ~ "Bob Jones"; "Bob" !~ "Rob Smith"
 
 
+# what phones and keyboards type for an apostrophe in a name: straight, curly (U+2019,
+# U+2018), the modifier letter, an acute accent or a backtick
+APOSTROPHES = "'\u2019\u2018\u02bc\u00b4`"
+_STRAIGHT = str.maketrans(dict.fromkeys(APOSTROPHES, "'"))
+
+
+def apostrophe_forms(name: str) -> list[str]:
+    """`name` as typed, with straight apostrophes, and with curly ones: the forms a
+    stored name may have."""
+    if not any(ch in name for ch in APOSTROPHES):
+        return [name]
+    straight = name.translate(_STRAIGHT)
+    return list(dict.fromkeys((name, straight, straight.replace("'", "\u2019"))))
+
+
 def fold(name: str) -> str:
-    """Lower case, no accents, single spaces: "Zoë  Müller" -> "zoe muller"."""
-    decomposed = unicodedata.normalize("NFKD", name)
+    """Lower case, no accents, straight apostrophes, single spaces:
+    "Zoë  O\u2019Müller" -> "zoe o'muller"."""
+    decomposed = unicodedata.normalize("NFKD", name.translate(_STRAIGHT))
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(bare.casefold().split())
 

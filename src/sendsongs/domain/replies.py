@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sendsongs.domain.models import Person, Play, QuickReply, Reply, Track
+from sendsongs.domain.names import fold
 
 EXAMPLE_LINK = "https://open.spotify.com/track/46X0dXeliHXD73sxexJx7d"
 
@@ -65,6 +67,42 @@ def register_link(url: str, name: str, valid_for: timedelta) -> Reply:
     )
 
 
+def _through(source: str, account: str | None) -> str:
+    label = source_name(source)
+    return f"{label} (user {account})" if account and source in PROFILE_URLS else label
+
+
+def already_connected(
+    name: str, source: str, account: str | None, url: str, valid_for: timedelta
+) -> Reply:
+    """`register` from someone connected: where they stand, and the link only as
+    a way to reconnect Spotify or switch to it."""
+    what = "connect again" if source == "spotify" else "switch to Spotify instead"
+    return Reply(
+        f"You're already connected as {name} through {_through(source, account)}. "
+        f"To {what}, use this link (valid {_span(valid_for)}):\n{url}\n"
+        'To change only your name, send register name:"New Name".'
+    )
+
+
+def renamed(name: str, source: str, account: str | None, link_source: str) -> Reply:
+    """`register name:"…"` from someone connected: the name changes, the source stays."""
+    how = (
+        f'send register {source}:"your user name" with another user name'
+        if source in PROFILE_URLS
+        else "send register"
+    )
+    switch = (
+        f"To switch to {source_name(link_source)}, send register."
+        if source != link_source
+        else f"To connect another account, {how}."
+    )
+    return Reply(
+        f"Done: friends now find you as {name}. You're still connected through "
+        f"{_through(source, account)}. {switch}"
+    )
+
+
 def need_a_name(command: str = "register") -> Reply:
     return Reply(
         "I couldn't read your name from this chat. Tell me how friends should find you: "
@@ -95,7 +133,7 @@ def public_connected(
         opening = f"Switched, {name}: I'll watch {label} user {account} instead of {before}"
     if latest is None:
         seen = (
-            f"Their history is empty so far, so I can't see any listens yet. Connect your "
+            f"Your history is empty so far, so I can't see any listens yet. Connect your "
             f"music player to {label} ({CONNECT_PLAYER.get(source, label)}); what it "
             "records from now on counts."
         )
@@ -178,7 +216,15 @@ def bad_code(login_url: str) -> Reply:
 def not_registered() -> Reply:
     return Reply(
         "First connect your play history so friends can send you songs too: send register "
-        "(Spotify), or send help for the other ways"
+        "(Spotify), or send help for the other ways."
+    )
+
+
+def send_to_whom(name: str) -> Reply:
+    """A message that is just a known person's name."""
+    return Reply(
+        f'To send {name} a song, write: send_song name:"{name}" '
+        "https://open.spotify.com/track/… (paste the song's link)."
     )
 
 
@@ -198,14 +244,39 @@ class Namesake:
     songs_from_you: int
 
 
+def told_apart(one: Namesake) -> str:
+    """ "on Telegram, joined 3 Mar 2026, 2 songs from you"."""
+    joined = f"joined {one.person.registered_at:%-d %b %Y}"
+    where = f"on {one.channel.capitalize()}, " if one.channel else ""
+    sent = one.songs_from_you
+    history = f", {sent} song{'s' if sent != 1 else ''} from you" if sent else ""
+    return f"{where}{joined}{history}"
+
+
+def clashing(people: Sequence[Person]) -> set[str]:
+    """The ids of people in `people` whose name another one there also bears."""
+    count = Counter(fold(p.name) for p in people)
+    return {p.id for p in people if count[fold(p.name)] > 1}
+
+
+def label(one: Namesake, clash: bool) -> str:
+    """The name, and what tells the person apart when another one shares it."""
+    return f"{one.person.name} ({told_apart(one)})" if clash else one.person.name
+
+
+def _button(one: Namesake, clash: bool) -> str:
+    if not clash:
+        return one.person.name[:20]
+    short = one.channel.capitalize() if one.channel else ""
+    first = one.person.name.split()[0][:8] if one.person.name.split() else ""
+    title = f"{first} {short} {one.person.registered_at:%-d %b}"
+    return " ".join(title.split())[:20]
+
+
 def which_one(name: str, people: Sequence[Namesake], payloads: Sequence[str]) -> Reply:
     lines, buttons = [], []
     for i, (one, payload) in enumerate(zip(people, payloads, strict=True), 1):
-        joined = f"joined {one.person.registered_at:%-d %b %Y}"
-        where = f"on {one.channel.capitalize()}, " if one.channel else ""
-        sent = one.songs_from_you
-        history = f", {sent} song{'s' if sent != 1 else ''} from you" if sent else ""
-        lines.append(f"{i}. {one.person.name}: {where}{joined}{history}")
+        lines.append(f"{i}. {one.person.name}: {told_apart(one)}")
         short = one.channel.capitalize() if one.channel else ""
         title = f"{i}. {short} {one.person.registered_at:%-d %b}".replace("  ", " ")
         buttons.append(QuickReply(title=title[:20], payload=payload))
@@ -215,12 +286,14 @@ def which_one(name: str, people: Sequence[Namesake], payloads: Sequence[str]) ->
     )
 
 
-def did_you_mean(name: str, people: Sequence[Person], payloads: Sequence[str]) -> Reply:
-    """Close names offered for a name nobody has: first names, accents, typos."""
-    names = ", ".join(p.name for p in people)
+def did_you_mean(name: str, people: Sequence[Namesake], payloads: Sequence[str]) -> Reply:
+    """Close names offered for a name nobody has: first names, accents, typos; two
+    people with one name are told apart."""
+    clash = clashing([one.person for one in people])
+    names = ", ".join(label(one, one.person.id in clash) for one in people)
     buttons = tuple(
-        QuickReply(title=p.name[:20], payload=payload)
-        for p, payload in zip(people, payloads, strict=True)
+        QuickReply(title=_button(one, one.person.id in clash), payload=payload)
+        for one, payload in zip(people, payloads, strict=True)
     )
     return Reply(f'I don\'t know anyone called "{name}". Did you mean {names}?', buttons)
 
@@ -241,7 +314,15 @@ def not_to_yourself(name: str) -> Reply:
     )
 
 
-def already_pending(friend: Person, track: Track) -> Reply:
+def already_pending(friend: Person, track: Track, undelivered: bool = False) -> Reply:
+    """`track`: the song they have (the same recording, maybe another release);
+    `undelivered`: it was saved for them but has not reached them yet."""
+    if undelivered:
+        return Reply(
+            f"I already saved {track.title} for {friend.name}, but it hasn't reached them "
+            "yet: it goes out as soon as I can reach them, so I didn't save it again. "
+            "Send status to see where your shares stand."
+        )
     return Reply(
         f"{friend.name} already has {track.title} from you and hasn't played it yet, "
         "so I didn't send it again. Send status to see where your shares stand."
@@ -265,8 +346,15 @@ def only_text(link: str | None) -> Reply:
 
 def short_link_not_a_track(link: str) -> Reply:
     return Reply(
-        f"{link} doesn't lead to a song (maybe an album or a playlist). In Spotify, open "
-        "the song itself, then Share → Copy Song Link."
+        f"{link} leads to an album, a playlist or another page, not a song. In Spotify, "
+        "open the song itself, then Share → Copy Song Link."
+    )
+
+
+def short_link_dead(link: str) -> Reply:
+    return Reply(
+        f"{link} doesn't work: Spotify doesn't know it, or it has expired. In Spotify, "
+        "open the song, then Share → Copy Song Link, and paste the new link."
     )
 
 
@@ -286,8 +374,14 @@ def share_sent(friend: Person, track: Track, readable: bool) -> Reply:
     return Reply(f"Sent {track.title} to {friend.name}. {_promise(friend, readable)}")
 
 
+def sentence(text: str) -> str:
+    """`text` as a sentence of its own: a capital first letter, one full stop."""
+    text = text.strip().rstrip(".")
+    return f"{text[:1].upper()}{text[1:]}." if text else ""
+
+
 def share_waiting(friend: Person, track: Track, why: str, readable: bool) -> Reply:
-    reason = f" {why}." if why else ""
+    reason = f" {sentence(why)}" if why else ""
     return Reply(
         f"Saved {track.title} for {friend.name}, but I couldn't deliver it yet.{reason} "
         "I keep it for a week. "
@@ -334,8 +428,23 @@ def share_expired_unread(friend: str, track: Track, after: timedelta) -> Reply:
     )
 
 
-def choice_expired() -> Reply:
-    return Reply("That choice has expired or was already used. Please send the song again.")
+# what a spent button (used already, or older than an hour) advises, per command
+_SPENT = {
+    "send_song": "If the song hasn't gone out, send the send_song command again; "
+    "status shows what you've sent.",
+    "add_to_group": "Send groups to see who is in your groups, or send the add_to_group "
+    "command again.",
+    "cancel": "Send status to see which shares are still pending, or cancel to stop "
+    "the latest one.",
+    "forget_me": "If you still want me to erase everything, send forget me again.",
+}
+
+
+def choice_expired(kind: str | None = None) -> Reply:
+    """A button that was used already or is older than an hour; `kind`: its
+    command ("send_song", "cancel", …), when the button says."""
+    advice = _SPENT.get(kind or "", "Send status to see where things stand, or help.")
+    return Reply(f"That button was already used or has expired (buttons last an hour). {advice}")
 
 
 def account_taken() -> str:

@@ -24,12 +24,12 @@ def one_share_state(share: Share, now: datetime) -> str:
     if share.status is ShareStatus.LISTENED and share.settled_at is not None:
         return f"listened {ago(share.settled_at, now)}"
     if share.status is ShareStatus.EXPIRED:
-        return "expired unplayed"
+        return "expired — couldn't read their history" if share.unread else "expired unplayed"
     if share.status is ShareStatus.CANCELLED:
         return "cancelled"
     if share.delivered_at is not None:
         return "delivered, not played yet"
-    return "pending (not delivered yet, or delivered later)"
+    return "pending, not delivered yet"
 
 
 def share_line(share: Share, recipient: str, now: datetime) -> str:
@@ -52,6 +52,9 @@ def group_line(shares: Sequence[Share], now: datetime) -> str:
         ):
             if count[status]:
                 state += f", {count[status]} {word}"
+        unread = sum(1 for s in shares if s.status is ShareStatus.EXPIRED and s.unread)
+        if unread:
+            state += f", {unread} expired — couldn't read their history"
     return f"• {first.track.title} → {first.group_name}, {ago(first.shared_at, now)}: {state}"
 
 

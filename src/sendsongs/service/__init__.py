@@ -63,7 +63,9 @@ class Service:
         self.schedule = schedule
         self.public_url = public_url
         quotas = quotas or Quotas()
-        self.delivery = Delivery(ports.stores.outbox, ports.channels, ports.clock)
+        self.delivery = Delivery(
+            ports.stores.outbox, ports.channels, ports.clock, ports.stores.shares
+        )
         self.registration = Registration(
             ports, self.delivery, signer, public_url, oauth_source, quotas
         )

@@ -28,6 +28,7 @@ from sendsongs.domain.models import (
 from sendsongs.domain.schedule import Schedule
 from sendsongs.errors import AccessRefused, GrantRevoked, NotFound, RateLimited, ServiceError
 from sendsongs.ports import Ports
+from sendsongs.service import namesakes
 from sendsongs.service.delivery import Delivery
 from sendsongs.service.pauses import RATE_LIMIT_FLOOR, pause_source, paused_until
 
@@ -128,6 +129,10 @@ class ListenChecks:
             if any(s.status in (ShareStatus.PENDING, ShareStatus.CANCELLED) for s in shares):
                 continue
             names = await self._names({s.recipient_id for s in shares})
+            found = [await self._ports.stores.people.get_person(pid) for pid in names]
+            names |= await namesakes.labels(
+                self._ports, shares[0].sender_id, [p for p in found if p is not None]
+            )  # two members of one name are told apart
             reply = group_replies.group_summary(
                 shares[0].group_name or "the group",
                 shares[0].track,
@@ -151,7 +156,9 @@ class ListenChecks:
             if share.id in heard:
                 listened.append(_settled(share, ShareStatus.LISTENED, now))
             elif self._schedule.is_expired(share, now):
-                expired.append(_settled(share, ShareStatus.EXPIRED, now))
+                ended = _settled(share, ShareStatus.EXPIRED, now)
+                # remembered, so status says "couldn't read" as the notice does
+                expired.append(dataclasses.replace(ended, unread=reading.plays is None))
             else:
                 next_at = self._schedule.next_check(share, now)
                 if reading.not_before is not None:

@@ -27,6 +27,15 @@ _KINDS: dict[str, type[Choosable]] = {
     "forget_me": ForgetMe,
 }
 _KIND_OF = {cls: kind for kind, cls in _KINDS.items()}
+# The button names its kind in clear ("c:s.<token>"), so a spent one still gets
+# advice that fits its command; tokens (base64url) never hold a dot.
+_MARK = {"send_song": "s", "add_to_group": "a", "cancel": "x", "forget_me": "f"}
+_KIND_OF_MARK = {mark: kind for kind, mark in _MARK.items()}
+
+
+def button_payload(command: Choosable, token: str) -> str:
+    """What a button for `command`, kept under `token`, carries."""
+    return f"{CHOICE_PREFIX}{_MARK[_KIND_OF[type(command)]]}.{token}"
 
 
 async def offer(ports: Ports, to: Address, commands: Sequence[Choosable]) -> list[str]:
@@ -38,7 +47,7 @@ async def offer(ports: Ports, to: Address, commands: Sequence[Choosable]) -> lis
         await ports.stores.secrets.save_choice(
             Choice(token, to, choice_payload(command), expires_at)
         )
-        payloads.append(CHOICE_PREFIX + token)
+        payloads.append(button_payload(command, token))
     return payloads
 
 
@@ -53,13 +62,14 @@ async def read_choice(ports: Ports, message: IncomingMessage) -> Choosable | Rep
     payload = message.payload or ""
     if not payload.startswith(CHOICE_PREFIX):
         return None
-    token = payload.removeprefix(CHOICE_PREFIX)
+    mark, _, token = payload.removeprefix(CHOICE_PREFIX).rpartition(".")
+    kind = _KIND_OF_MARK.get(mark)  # None: a button from before kinds were marked
     choice = await ports.stores.secrets.take_choice(token, ports.clock.now())
     if choice is None:
-        return replies.choice_expired()
+        return replies.choice_expired(kind)
     if choice.address != message.sender:
         await ports.stores.secrets.save_choice(choice)  # still the asker's to use
-        return replies.choice_expired()
+        return replies.choice_expired(kind)
     return _command(json.loads(choice.payload))
 
 

@@ -11,6 +11,7 @@ import structlog
 
 from sendsongs.domain import replies
 from sendsongs.domain.commands import (
+    MAX_NAME,
     AddToGroup,
     Cancel,
     Command,
@@ -27,12 +28,14 @@ from sendsongs.domain.commands import (
     RemoveFromGroup,
     SendSong,
     Status,
+    UnknownCommand,
     Yes,
     parse,
     shared_link,
 )
 from sendsongs.domain.models import Address, IncomingMessage, MessageKind, Reply
 from sendsongs.ports import Ports
+from sendsongs.service import namesakes
 from sendsongs.service.choices import read_choice
 from sendsongs.service.delivery import Delivery
 from sendsongs.service.forgetting import Forgetting
@@ -149,6 +152,11 @@ class Conversation:
             return replies.broken_text()
         try:
             return parse(text)
+        except UnknownCommand as error:
+            if attached is None and (named := await self._someone_named(text)) is not None:
+                return replies.send_to_whom(named)
+            if attached is None or shared_link(text) is not None:
+                return Reply(str(error))
         except CommandError as error:
             if attached is None or shared_link(text) is not None:
                 return Reply(str(error))
@@ -157,6 +165,13 @@ class Conversation:
         except CommandError:
             return replies.only_text(attached)
         return command if isinstance(command, SendSong) else replies.only_text(attached)
+
+    async def _someone_named(self, text: str) -> str | None:
+        """The name of a known person when the whole message is just that name."""
+        if len(text) > MAX_NAME:
+            return None
+        found = await namesakes.find_people(self._ports, text)
+        return found[0].name if found else None
 
     async def _dispatch(self, message: IncomingMessage, command: Command) -> Reply:
         log.info("command", kind=type(command).__name__, address=str(message.sender))

@@ -24,7 +24,7 @@ from sendsongs.errors import (
     ServiceError,
     TransientError,
 )
-from sendsongs.ports import ChatChannel, Clock, Outbox
+from sendsongs.ports import ChatChannel, Clock, Outbox, Shares
 
 log = structlog.get_logger(__name__)
 
@@ -36,8 +36,9 @@ RETRY_CEILING = timedelta(minutes=10)
 CHANNEL_RETRY = timedelta(seconds=30)
 
 
-# what a sender reads when their song waits for a passing failure to pass
-RETRYING = "the chat app asked me to wait a moment, so it goes out shortly"
+# An outbox message that carries a share's song has the id SHARE_MESSAGE + share id:
+# when it is finally delivered, the share is marked delivered (status says so).
+SHARE_MESSAGE = "deliver:"
 
 
 class Sent(Enum):
@@ -56,8 +57,15 @@ class Outcome:
 
 
 class Delivery:
-    def __init__(self, outbox: Outbox, channels: Mapping[str, ChatChannel], clock: Clock) -> None:
+    def __init__(
+        self,
+        outbox: Outbox,
+        channels: Mapping[str, ChatChannel],
+        clock: Clock,
+        shares: Shares | None = None,
+    ) -> None:
         self._outbox, self._channels, self._clock = outbox, channels, clock
+        self._shares = shares  # to mark a share delivered when its held song goes out
         self._failing: dict[str, str] = {}  # channel -> why it refuses the bot
 
     @property
@@ -83,10 +91,11 @@ class Delivery:
         reply: Reply,
         kind: MessageKind,
         on_behalf_of: Address | None = None,
+        message_id: str | None = None,
     ) -> Outgoing:
         """A message to put in the outbox together with the change that causes it."""
         now = self._clock.now()
-        return Outgoing(uuid.uuid4().hex, address, reply, now, kind, on_behalf_of)
+        return Outgoing(message_id or uuid.uuid4().hex, address, reply, now, kind, on_behalf_of)
 
     async def send(
         self,
@@ -94,9 +103,13 @@ class Delivery:
         reply: Reply,
         kind: MessageKind,
         on_behalf_of: Address | None = None,
+        share_id: str | None = None,
     ) -> Outcome:
-        """Send now; if the channel can't take it, keep it in the outbox instead."""
-        failure = await self._attempt(self.outgoing(address, reply, kind, on_behalf_of))
+        """Send now; if the channel can't take it, keep it in the outbox instead.
+        `share_id`: the share whose song this is, marked delivered if it goes out
+        from the outbox later."""
+        message_id = None if share_id is None else SHARE_MESSAGE + share_id
+        failure = await self._attempt(self.outgoing(address, reply, kind, on_behalf_of, message_id))
         if failure is None:
             return Outcome(Sent.DELIVERED)
         owed, error = failure
@@ -114,6 +127,7 @@ class Delivery:
         failure = await self._attempt(message)
         if failure is None:
             await self._outbox.finish_outgoing(message.id)
+            await self._delivered(message)
             return 1
         owed, error = failure
         if owed.id == message.id:
@@ -135,6 +149,11 @@ class Delivery:
             return message, error
         return None
 
+    async def _delivered(self, message: Outgoing) -> None:
+        if self._shares is not None and message.id.startswith(SHARE_MESSAGE):
+            share_id = message.id.removeprefix(SHARE_MESSAGE)
+            await self._shares.mark_delivered(share_id, self._clock.now())
+
     async def _keep(self, message: Outgoing, error: ServiceError, *, stored: bool) -> Outcome:
         """Hold, retry later or drop a message the channel did not take, as its error
         says; `stored`: the message is already an outbox row."""
@@ -149,7 +168,7 @@ class Delivery:
             age = self._clock.now() - message.created_at
             await self._outbox.retry_outgoing(message.id, self._retry_at(error, _attempts(age)))
             log.warning("message_retry_later", error=str(error), **where)
-            return Outcome(Sent.QUEUED, RETRYING)
+            return Outcome(Sent.QUEUED, retrying(error, message.address.channel))
         # refused for good: retrying would fail forever
         log.error("message_refused", error=str(error), **where)
         if stored:
@@ -187,6 +206,17 @@ class Delivery:
             wait = min(RETRY_CEILING, backoff) * random.uniform(0.5, 1.0)  # noqa: S311
             wait = max(RETRY_FLOOR, wait)
         return self._clock.now() + wait
+
+
+def retrying(error: ServiceError, channel: str) -> str:
+    """Why a message waits for a passing failure, true to the error: a rate limit
+    is the app asking us to slow down, anything else an outage or a refusal."""
+    app = channel.capitalize()
+    if isinstance(error, RateLimited):
+        return f"{app} asked me to slow down for a moment, so it goes out shortly"
+    if isinstance(error, ChannelUnavailable):
+        return f"{app} isn't accepting messages from me right now; it goes out once that's fixed"
+    return f"{app} isn't answering right now; I keep trying and it goes out once it's back"
 
 
 def _attempts(age: timedelta) -> int:

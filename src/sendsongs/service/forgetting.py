@@ -30,7 +30,7 @@ from sendsongs.domain.models import (
     ShareStatus,
 )
 from sendsongs.ports import Ports
-from sendsongs.service.choices import CHOICE_PREFIX, choice_payload
+from sendsongs.service.choices import button_payload, choice_payload
 from sendsongs.service.delivery import Delivery
 from sendsongs.service.limits import share_key, signup_key
 
@@ -54,9 +54,10 @@ class Forgetting:
         """`forget me`: ask once, with a button; a `yes` within CONFIRM_VALID erases."""
         token = confirm_token(address)
         expires_at = self._ports.clock.now() + CONFIRM_VALID
-        payload = choice_payload(ForgetMe(confirmed=True))
+        command = ForgetMe(confirmed=True)
+        payload = choice_payload(command)
         await self._ports.stores.secrets.save_choice(Choice(token, address, payload, expires_at))
-        return replies.forget_question(CHOICE_PREFIX + token, CONFIRM_VALID)
+        return replies.forget_question(button_payload(command, token), CONFIRM_VALID)
 
     async def confirm(self, message: IncomingMessage) -> Reply:
         """A typed `yes`: erase if this address was asked and the question is fresh."""

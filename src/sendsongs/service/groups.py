@@ -18,7 +18,7 @@ from sendsongs.domain.commands import (
 from sendsongs.domain.models import Group, IncomingMessage, MessageKind, Person, Reply
 from sendsongs.domain.names import fold
 from sendsongs.ports import Ports
-from sendsongs.service import choices
+from sendsongs.service import choices, namesakes
 from sendsongs.service.delivery import Delivery
 
 SIMILAR = 4  # close names offered as buttons
@@ -44,7 +44,7 @@ class Groups:
         group = await self._owned(owner, command.group)
         if isinstance(group, Reply):
             return group
-        found = await self._person_for(message, command)
+        found = await self._person_for(message, command, owner.id)
         if isinstance(found, Reply):
             return found
         if found.id == owner.id:
@@ -105,7 +105,8 @@ class Groups:
         lines = []
         for group in await self._ports.stores.groups.groups_of(person.id):
             people = await self._people((group.owner_id, *group.members))
-            names = ["you" if p.id == person.id else p.name for p in people]
+            told = await namesakes.labels(self._ports, person.id, people)
+            names = ["you" if p.id == person.id else told[p.id] for p in people]
             owner = None if group.owner_id == person.id else people[0].name if people else "?"
             lines.append(said.group_line(group.name, names, owner))
         return said.your_groups(lines)
@@ -129,20 +130,25 @@ class Groups:
             return said.not_the_owner(named[0].name, other.name if other else "its owner")
         return said.unknown_group(name, await self._names_of_groups(owner))
 
-    async def _person_for(self, message: IncomingMessage, command: AddToGroup) -> Person | Reply:
+    async def _person_for(
+        self, message: IncomingMessage, command: AddToGroup, owner_id: str
+    ) -> Person | Reply:
         people = self._ports.stores.people
         if command.person_id is not None:
             picked = await people.get_person(command.person_id)
-            return picked if picked is not None else replies.choice_expired()
-        found = await people.find_people(command.name)
+            return picked if picked is not None else replies.choice_expired("add_to_group")
+        found = await namesakes.find_people(self._ports, command.name)
         if len(found) == 1:
             return found[0]
-        candidates = found or await people.find_similar(command.name, SIMILAR)
+        candidates = (found or await people.find_similar(command.name, SIMILAR))[:SIMILAR]
         if not candidates:
             return replies.nobody_called(command.name)
-        picks = [AddToGroup(command.group, p.name, person_id=p.id) for p in candidates[:SIMILAR]]
+        picks = [AddToGroup(command.group, p.name, person_id=p.id) for p in candidates]
         payloads = await choices.offer(self._ports, message.sender, picks)
-        return said.which_person(command.name, candidates[:SIMILAR], payloads, exact=bool(found))
+        hints = await namesakes.namesakes(self._ports, owner_id, candidates)
+        if found:  # namesakes: told apart as send_song does
+            return replies.which_one(command.name, hints, payloads)
+        return replies.did_you_mean(command.name, hints, payloads)
 
     async def _names_of_groups(self, person: Person) -> list[str]:
         return [g.name for g in await self._ports.stores.groups.groups_of(person.id)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import structlog
@@ -83,7 +83,14 @@ class Registration:
         return self._ports.account_links[self._source]
 
     async def chat_link(self, address: Address, name: str | None, profile: str | None) -> Reply:
-        """`register`: a personal link that connects the source to this chat."""
+        """`register`: a personal link that connects the source to this chat. Someone
+        connected already hears so first; `register name:"…"` from them renames them
+        and keeps their source (a link would switch it)."""
+        people = self._ports.stores.people
+        person = await people.person_at(address)
+        connection = None if person is None else await people.get_connection(person.id)
+        if person is not None and connection is not None:
+            return await self._connected_already(address, person, connection, name)
         name = name or await self.known_name(address, profile)
         if not name:
             return replies.need_a_name()
@@ -91,6 +98,21 @@ class Registration:
         if refusal is not None:
             return refusal
         return replies.register_link(self.personal_link(address, name), name, LINK_VALID)
+
+    async def _connected_already(
+        self, address: Address, person: Person, connection: Connection, name: str | None
+    ) -> Reply:
+        if name is not None and name != person.name:
+            await self._ports.stores.people.save_person(replace(person, name=name), address)
+            log.info("renamed", person=person.id)
+            return replies.renamed(name, connection.source, connection.account, self._source)
+        refusal = await self.over_limit(address)
+        if refusal is not None:
+            return refusal
+        link = self.personal_link(address, person.name)
+        return replies.already_connected(
+            person.name, connection.source, connection.account, link, LINK_VALID
+        )
 
     def personal_link(self, address: Address, name: str, valid_for: timedelta = LINK_VALID) -> str:
         """A signed link, valid `valid_for`, that connects `address` under `name`."""

@@ -4,7 +4,6 @@ deliver them. One message makes one share per recipient."""
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from math import ceil
@@ -24,9 +23,9 @@ from sendsongs.domain.models import (
     Track,
 )
 from sendsongs.domain.schedule import Schedule
-from sendsongs.errors import NotFound, RateLimited, ServiceError
+from sendsongs.errors import NotATrack, NotFound, RateLimited, ServiceError
 from sendsongs.ports import Ports
-from sendsongs.service import choices
+from sendsongs.service import choices, namesakes
 from sendsongs.service.delivery import Delivery, Sent
 from sendsongs.service.groups import SIMILAR, Groups
 from sendsongs.service.limits import Quotas, over_limit, share_key
@@ -35,7 +34,6 @@ from sendsongs.service.pauses import RATE_LIMIT_FLOOR, pause_source, paused_unti
 log = structlog.get_logger(__name__)
 
 CHOICE_PREFIX = choices.CHOICE_PREFIX
-HISTORY_FOR_HINTS = 100  # recent shares read to tell namesakes apart
 
 
 @dataclass(frozen=True)
@@ -46,6 +44,12 @@ class _Shared:
     share: Share | None  # None: they already had this song from the sender, unplayed
     held: str | None = None  # why it could not be delivered yet
     readable: bool = True
+    earlier: Share | None = None  # the pending share of the same recording, if any
+
+    @property
+    def waiting(self) -> bool:
+        """Already pending, but that earlier share never reached them."""
+        return self.earlier is not None and self.earlier.delivered_at is None
 
 
 class Sharing:
@@ -78,8 +82,8 @@ class Sharing:
         if isinstance(track, Reply):
             return track
         shared = await self._share_with(message, sender, friend, track, command, None)
-        if shared.share is None:
-            return replies.already_pending(friend, track)
+        if shared.earlier is not None:
+            return replies.already_pending(friend, shared.earlier.track, shared.waiting)
         if shared.held is not None:
             return replies.share_waiting(friend, track, shared.held, shared.readable)
         return replies.share_sent(friend, track, shared.readable)
@@ -92,7 +96,7 @@ class Sharing:
         if command.recipient_id is not None:
             picked = await people.get_person(command.recipient_id)
             return picked if picked is not None else replies.nobody_called(command.name)
-        found = await people.find_people(command.name)
+        found = await namesakes.find_people(self._ports, command.name)
         others = [p for p in found if p.id != sender.id]
         if found and not others:
             return replies.not_to_yourself(sender.name)
@@ -109,7 +113,8 @@ class Sharing:
             dataclasses.replace(command, name=p.name, recipient_id=p.id) for p in similar[:SIMILAR]
         ]
         payloads = await choices.offer(self._ports, message.sender, picks)
-        return replies.did_you_mean(command.name, similar[:SIMILAR], payloads)
+        hints = await namesakes.namesakes(self._ports, sender.id, similar[:SIMILAR])
+        return replies.did_you_mean(command.name, hints, payloads)
 
     async def _share_with(
         self,
@@ -131,7 +136,7 @@ class Sharing:
                 and pending.id != share_id
                 and is_same_track(pending.track, track)
             ):
-                return _Shared(friend, None)
+                return _Shared(friend, None, earlier=pending)
         now = self._ports.clock.now()
         share = Share(
             id=share_id,
@@ -153,7 +158,9 @@ class Sharing:
         if address is None:
             return _Shared(friend, share, "I have no way to reach them", readable)
         song = replies.share_for_friend(sender.name, command.pre, track)
-        outcome = await self._delivery.send(address, song, MessageKind.UPDATE, message.sender)
+        outcome = await self._delivery.send(
+            address, song, MessageKind.UPDATE, message.sender, share_id=share.id
+        )
         if outcome.sent in (Sent.HELD, Sent.QUEUED):  # "Sent" only when it arrived
             return _Shared(friend, share, outcome.explanation, readable)
         if outcome.sent is Sent.DELIVERED:
@@ -176,16 +183,20 @@ class Sharing:
             await self._share_with(message, sender, friend, track, command, group)
             for friend in friends
         ]
+        told = await namesakes.labels(self._ports, sender.id, friends)
         fresh = [o for o in outcomes if o.share is not None]
+        had = [told[o.friend.id] for o in outcomes if o.earlier is not None and not o.waiting]
+        waiting = [told[o.friend.id] for o in outcomes if o.waiting]
         if not fresh:
-            return group_replies.all_pending(group.name, track, [f.name for f in friends])
+            return group_replies.all_pending(group.name, track, had, waiting)
         return group_replies.group_sent(
             group.name,
             track,
-            delivered=[o.friend.name for o in fresh if o.held is None],
-            held=[o.friend.name for o in fresh if o.held is not None],
-            unreadable=[o.friend.name for o in fresh if not o.readable],
-            pending=[o.friend.name for o in outcomes if o.share is None],
+            delivered=[told[o.friend.id] for o in fresh if o.held is None],
+            held=[(told[o.friend.id], o.held) for o in fresh if o.held is not None],
+            unreadable=[told[o.friend.id] for o in fresh if not o.readable],
+            pending=had,
+            waiting=waiting,
         )
 
     async def _group(
@@ -221,8 +232,10 @@ class Sharing:
         host, code = short_link
         try:
             return await self._ports.catalog.resolve_short_link(host, code)
-        except NotFound:
+        except NotATrack:
             return replies.short_link_not_a_track(f"https://{host}/{code}")
+        except NotFound:
+            return replies.short_link_dead(f"https://{host}/{code}")
         except ServiceError as error:
             log.warning("short_link_failed", error=str(error))
             return replies.music_unavailable()
@@ -257,15 +270,7 @@ class Sharing:
         friends: Sequence[Person],
     ) -> Reply:
         """Namesakes: one button each, told apart by channel, date and history."""
-        stores = self._ports.stores
-        sent = Counter(
-            s.recipient_id for s in await stores.shares.shares_sent_by(sender.id, HISTORY_FOR_HINTS)
-        )
-        channels = [await stores.people.address_of(p.id) for p in friends]
-        hints = [
-            replies.Namesake(p, a.channel if a else None, sent[p.id])
-            for p, a in zip(friends, channels, strict=True)
-        ]
+        hints = await namesakes.namesakes(self._ports, sender.id, friends)
         picks = [dataclasses.replace(command, recipient_id=p.id) for p in friends]
         payloads = await choices.offer(self._ports, message.sender, picks)
         return replies.which_one(command.name, hints, payloads)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sendsongs.domain.models import Track
-from sendsongs.errors import NotFound
+from sendsongs.errors import NotATrack
 from sendsongs.sources.spotify.client import SpotifyClient
 
 
@@ -22,5 +22,5 @@ class SpotifyCatalog:
     async def resolve_short_link(self, host: str, code: str) -> str:
         track_id = await self._client.follow_short_link(host, code)
         if track_id is None:
-            raise NotFound(f"https://{host}/{code} does not lead to a track")
+            raise NotATrack(f"https://{host}/{code} does not lead to a track")
         return track_id

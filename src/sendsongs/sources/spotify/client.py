@@ -233,7 +233,8 @@ class SpotifyClient:
     async def follow_short_link(self, host: str, code: str) -> str | None:
         """The open.spotify.com track id a short link redirects to, following at most
         MAX_REDIRECTS hops and only within Spotify's hosts; None if it lands anywhere
-        else (an album, a playlist, an unknown code)."""
+        else (an album, a playlist); NotFound if the link itself is unknown or
+        expired (a 4xx answer instead of a redirect)."""
         url = self._short_link(host, code)
         for _ in range(MAX_REDIRECTS):
             response = await self._send("GET", url, follow_redirects=False)
@@ -241,6 +242,8 @@ class SpotifyClient:
                 raise TransientError(f"spotify short link: HTTP {response.status_code}")
             target = response.headers.get("location") if response.is_redirect else None
             if target is None:
+                if 400 <= response.status_code < 500:
+                    raise NotFound(f"spotify short link: HTTP {response.status_code}")
                 # some short-link pages answer 200 with the link in the page instead
                 return find_track_id(response.text) if response.is_success else None
             if (track_id := find_track_id(target)) is not None:

@@ -83,6 +83,7 @@ def share_item(share: Share) -> Item:
         "group_send": share.group_send,
         "group_name": share.group_name,
         "delivered_at": None if share.delivered_at is None else micros(share.delivered_at),
+        "unread": True if share.unread else None,  # absent on most shares
     }
 
 
@@ -117,6 +118,7 @@ def _share(item: Item, pending: dict[str, int] | None = None) -> Share:
         group_send=item.get("group_send"),
         group_name=item.get("group_name"),
         delivered_at=None if delivered is None else from_micros(delivered),
+        unread=bool(item.get("unread", False)),
     )
 
 
@@ -474,7 +476,8 @@ class DynamoShares:
     def _settle_share(self, share: Share) -> dict[str, Any]:
         item = share_item(share)
         fields = {
-            name: item[name] for name in ("status", "next_check_at", "settled_at", "expires_at")
+            name: item[name]
+            for name in ("status", "next_check_at", "settled_at", "expires_at", "unread")
         }
         names = {f"#{name}": name for name in fields}
         expression = "SET " + ", ".join(f"#{n} = :{n}" for n, v in fields.items() if v is not None)

@@ -267,6 +267,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             erased_at INTEGER NOT NULL
         )""",
     ),
+    # 7: a share that expired while its recipient's history could not be read says
+    # so in status ("couldn't read their history", not "unplayed")
+    ("ALTER TABLE shares ADD COLUMN unread INTEGER NOT NULL DEFAULT 0",),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -354,6 +357,7 @@ def share_values(share: Share) -> dict[str, Any]:
         "group_send": share.group_send,
         "group_name": share.group_name,
         "delivered_at": to_db_time_or_none(share.delivered_at),
+        "unread": int(share.unread),
     }
 
 
@@ -380,6 +384,7 @@ def share_from(row: sqlite3.Row) -> Share:
         group_send=row["group_send"],
         group_name=row["group_name"],
         delivered_at=from_db_time_or_none(row["delivered_at"]),
+        unread=bool(row["unread"]),
     )
 
 

@@ -30,11 +30,11 @@ class SqliteShares:
                 "INSERT INTO shares (id, sender_id, recipient_id, track_uri, track_name,"
                 " track_artists, track_duration_ms, track_url, track_isrc, pre, post,"
                 " shared_at, next_check_at, status, settled_at, group_send, group_name,"
-                " delivered_at)"
+                " delivered_at, unread)"
                 " VALUES (:id, :sender_id, :recipient_id, :track_uri, :track_name,"
                 " :track_artists, :track_duration_ms, :track_url, :track_isrc, :pre, :post,"
                 " :shared_at, :next_check_at, :status, :settled_at, :group_send, :group_name,"
-                " :delivered_at)"
+                " :delivered_at, :unread)"
                 " ON CONFLICT (id) DO NOTHING",
                 values,
             )
@@ -133,7 +133,8 @@ class SqliteShares:
             # A check decides only where a share stands, never what was shared.
             await db.executemany(
                 "UPDATE shares SET status = :status, next_check_at = :next_check_at,"
-                " settled_at = :settled_at WHERE id = :id AND recipient_id = :recipient_id"
+                " settled_at = :settled_at, unread = :unread"
+                " WHERE id = :id AND recipient_id = :recipient_id"
                 " AND status = 'pending'",
                 [share_values(share) for share in shares],
             )
