@@ -11,9 +11,9 @@ import aiosqlite
 
 from sendsongs.domain.models import Address, IncomingMessage, Outgoing
 from sendsongs.stores.sqlite.db import SqliteDatabase, fetchall
+from sendsongs.stores.sqlite.group_commit import InboxWriter
 from sendsongs.stores.sqlite.schema import (
     incoming_from,
-    incoming_values,
     outgoing_from,
     outgoing_values,
     to_db_time,
@@ -57,20 +57,14 @@ async def _lease(
 class SqliteInbox:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
+        self._writer = InboxWriter(db)
 
     async def add_incoming(self, messages: Sequence[IncomingMessage]) -> int:
-        # One transaction for the whole webhook body: one commit, all or nothing.
-        async with self._db.session(write=True) as db:
-            added = 0
-            for message in messages:
-                cursor = await db.execute(
-                    "INSERT INTO inbox (id, sender, text, payload, attachments, received_at,"
-                    " profile_name) VALUES (:id, :sender, :text, :payload, :attachments,"
-                    " :received_at, :profile_name) ON CONFLICT (id) DO NOTHING",
-                    incoming_values(message),
-                )
-                added += cursor.rowcount
-        return added
+        # All or nothing per webhook body, committed before this returns; bodies
+        # arriving together share one commit (group_commit.py).
+        if not messages:
+            return 0
+        return await self._writer.add(messages)
 
     async def claim_incoming(
         self, now: datetime, lease_until: datetime, limit: int
