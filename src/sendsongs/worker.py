@@ -16,6 +16,11 @@ Step = Callable[[], Awaitable[float | None]]  # returns seconds to pause, None: 
 CHECK_POLL = 0.5  # seconds: a due check runs within about this long of its time
 OUTBOX_POLL = 5.0  # retrying messages that failed for a passing reason
 HOUSEKEEPING_EVERY = 3600.0
+# Messages handled at a time. Each answer is an outgoing HTTPS call, which costs
+# the event loop more than storing a webhook; few at a time leaves the loop to
+# the webhooks under load (a burst is stored first and answered right after,
+# docs/benchmarks.md), and one slow look-up still holds up only its own lane.
+INBOX_BATCH = 4
 
 
 class Worker:
@@ -60,7 +65,7 @@ class Worker:
 
     async def _inbox_once(self) -> float | None:
         self._inbox.clear()
-        while await self._service.conversation.process_inbox():
+        while await self._service.conversation.process_inbox(limit=INBOX_BATCH):
             if self._stopping.is_set():
                 break
         return None

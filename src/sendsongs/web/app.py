@@ -43,9 +43,16 @@ def create_app(
     return app
 
 
+# Webhook deliveries that were accepted: one per chat message, so at INFO they
+# cost more than the intake itself under load (docs/benchmarks.md); refusals and
+# every other route stay at INFO.
+QUIET_WHEN_ACCEPTED = frozenset({"/webhook", "/telegram/webhook"})
+
+
 class AccessLog:
     """One JSON line per request, path only: query strings carry sign-in tokens
-    and OAuth codes, which must never reach a log."""
+    and OAuth codes, which must never reach a log. Accepted webhook deliveries
+    are logged at DEBUG."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -65,7 +72,8 @@ class AccessLog:
         try:
             await self.app(scope, receive, record)
         finally:
-            log.info(
+            quiet = status["code"] < 300 and scope["path"] in QUIET_WHEN_ACCEPTED
+            (log.debug if quiet else log.info)(
                 "request",
                 method=scope["method"],
                 path=scope["path"],

@@ -54,7 +54,7 @@ async def receive(request: Request) -> Response:
 
 async def _accept(context: BotContext, telegram: TelegramWebhook, incoming: Incoming) -> Response:
     added = await context.service.conversation.accept([incoming.message])
-    log.info("telegram_update_accepted", message_id=incoming.message.id, new=added)
+    log.debug("telegram_update_accepted", message_id=incoming.message.id, new=added)
     # even when known: a redelivery may follow a lost hand-over
     await context.notifier.notify([incoming.message])
     query = incoming.callback_query_id

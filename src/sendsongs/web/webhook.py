@@ -60,7 +60,7 @@ async def receive(request: Request) -> Response:
     except MalformedEvent as error:
         return PlainTextResponse(f"malformed event: {error}", status_code=400)
     added = await context.service.conversation.accept(messages)
-    log.info("webhook_accepted", messages=len(messages), new=added)
+    log.debug("webhook_accepted", messages=len(messages), new=added)
     if messages:
         # all of them, not only the new ones: a redelivery may follow a lost hand-over
         await context.notifier.notify(messages)
