@@ -42,9 +42,9 @@ unit: install
 e2e: install
 	$(BIN)/pytest -q tests/e2e
 
+# Figures for docs/benchmarks.md (about 10 minutes); fails only if something was lost.
 bench: install
-	PYTHONPATH=. $(PY) benchmarks/run.py
-	PYTHONPATH=. $(PY) benchmarks/detection_delay.py
+	PYTHONPATH=. $(PY) benchmarks/all.py
 
 # The Lambda deployment package: this project's wheel and its '[aws]' dependencies, as wheels
 # for Lambda's python3.12 on arm64 (nothing is compiled here), zipped at the archive root.

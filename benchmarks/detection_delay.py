@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.tables import number, table
 from tests.e2e.harness import bot_env, free_port, start_bot, start_sandbox, wait_until
 from tests.e2e.test_journey import ALICE, BOB, TRACK, people, register_in_chat, register_with_code
 
@@ -34,11 +35,20 @@ def main(rounds: int) -> None:
         finally:
             bot.process.stop()
             sandbox.process.stop()
+    print(f"### Detection over real processes: {rounds} rounds\n")
     print(
-        f"share → played → check due {FIRST_CHECK} s after the share → sender told; {rounds} rounds"
+        table(
+            ["from the check falling due to the sender's notification", "median s", "max s"],
+            [
+                [
+                    f"share, play, check due {FIRST_CHECK} s after the share (poll every 0.5 s)",
+                    number(statistics.median(delays), 2),
+                    number(max(delays), 2),
+                ]
+            ],
+        )
     )
-    print(f"  delay after due time, median   {statistics.median(delays):6.2f} s")
-    print(f"  delay after due time, max      {max(delays):6.2f} s")
+    print()
 
 
 def one_round(sandbox, i: int) -> float:  # type: ignore[no-untyped-def]

@@ -1,5 +1,5 @@
 """Printing figures the way docs/benchmarks.md shows them: Markdown tables, and
-ranges over runs ("1,020–1,140")."""
+ranges over runs ("1,020 to 1,140" with an en dash)."""
 
 from __future__ import annotations
 
@@ -23,11 +23,11 @@ def number(value: float, digits: int = 0) -> str:
 def span(values: Sequence[float], digits: int = 0) -> str:
     """One figure, or the range over runs."""
     low, high = number(min(values), digits), number(max(values), digits)
-    return low if low == high else f"{low}–{high}"
+    return low if low == high else f"{low}\u2013{high}"
 
 
 def percentile(values: Sequence[float], p: float) -> float:
-    """The p-th percentile (0–100), by the inclusive method; 0.0 for no values."""
+    """The p-th percentile (0 to 100), by the inclusive method; 0.0 for no values."""
     if not values:
         return 0.0
     if len(values) == 1:
