@@ -14,10 +14,11 @@ outage.
 
 The original's policy is run on the same workload: one token refresh and one
 recently-played call per share per check, each check timed by a DynamoDB TTL of
-5 minutes. AWS documents that expired items are deleted "typically within two
-days" (DynamoDB developer guide, "Using time to live"); modelled as stated, each TTL
-fires at its time plus a delay uniform over [0, 48 h]. Shown too with TTL firing on
-time (its best case, delay 0).
+5 minutes. AWS documents that "DynamoDB typically deletes expired items within two
+days of expiration" (DynamoDB API Reference, UpdateTimeToLive:
+https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTimeToLive.html);
+modelled as stated, each TTL fires at its time plus a delay uniform over [0, 48 h].
+Shown too with TTL firing on time (its best case, delay 0).
 
     python benchmarks/economy.py [--people 100] [--shares 300] [--seed 7]
 
