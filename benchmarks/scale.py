@@ -11,7 +11,7 @@ database (at rest, its worker polling).
 DynamoDB (moto server) and the Lambda handlers' cold start are measured when this
 build has them (`sendsongs.stores.dynamodb`, `sendsongs.aws.handlers`).
 
-    python benchmarks/scale.py [--sizes 1000 10000 100000]
+    python benchmarks/scale.py [--sizes 1000 10000 100000] [--dynamodb-sizes 100 500]
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from benchmarks.tables import number, span, table
@@ -190,17 +191,24 @@ def report(rows: list[Figures]) -> bool:
     return all(f.claimed == f.recipients == f.settled for f in rows)
 
 
-def optional_parts() -> None:
-    """DynamoDB (moto) and the Lambda cold start, when this build has them."""
+def optional_parts(dynamodb_sizes: list[int]) -> bool:
+    """DynamoDB (moto) and the Lambda cold start, when this build has them; False
+    if one of them errored."""
     print("### DynamoDB and Lambda\n")
-    if not _available("sendsongs.stores.dynamodb"):
-        print("DynamoDB store: not available in this build.\n")
-    else:
-        dynamodb_part()
-    if not _available("sendsongs.aws.handlers"):
-        print("Lambda handlers' cold start: not available in this build.\n")
-    else:
-        cold_start()
+    ok = True
+    for module, part, what in (
+        ("sendsongs.stores.dynamodb", partial(dynamodb_part, dynamodb_sizes), "DynamoDB store"),
+        ("sendsongs.aws.handlers", cold_start, "Lambda handlers' cold start"),
+    ):
+        if not _available(module):
+            print(f"{what}: not available in this build.\n")
+            continue
+        try:
+            part()
+        except Exception as error:  # reported, and make bench fails
+            print(f"{what}: errored: {type(error).__name__}: {error}\n")
+            ok = False
+    return ok
 
 
 def _available(module: str) -> bool:
@@ -210,26 +218,17 @@ def _available(module: str) -> bool:
         return False
 
 
-def dynamodb_part() -> None:
-    """The same fill, claim and settle on DynamoDB (moto server), with two claimers
-    at once: every due check must be claimed exactly once (the sharded index)."""
-    from moto.server import ThreadedMotoServer
-
+def dynamodb_part(sizes: list[int]) -> None:
+    """The same fill, claim and settle on DynamoDB (a moto server, one request at a
+    time like the test suite's), with two claimers at once: every due check must be
+    claimed exactly once (the sharded index)."""
     from sendsongs.bootstrap import build_stores
     from sendsongs.config import load_settings
+    from tests.moto_server import aws_env, environ, moto_server
 
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        AWS_DEFAULT_REGION="eu-west-1",
-        AWS_ENDPOINT_URL_DYNAMODB=f"http://127.0.0.1:{port}",
-    )
     rows = []
-    try:
-        for size in (1000, 5000):
+    with moto_server() as url, environ(aws_env(url)):
+        for size in sizes:
             settings = load_settings(
                 SENDSONGS_DATABASE_URL=f"dynamodb://bench{size}",
                 SENDSONGS_SECRET_KEY="benchmark-secret-key-0123456789",
@@ -239,17 +238,15 @@ def dynamodb_part() -> None:
                 TELEGRAM_WEBHOOK_SECRET="bench",
             )
             rows.append(asyncio.run(_dynamodb_size(build_stores(settings), size)))
-    finally:
-        server.stop()
     print(
         table(
             [
-                "pending shares",
+                "DynamoDB (moto): pending shares",
                 "recipients",
-                "fill s",
-                "claim s (two claimers)",
-                "claimed once each",
-                "settle s",
+                "fill, s",
+                "claim every due check (two claimers), s",
+                "each claimed once",
+                "settle them, s",
             ],
             rows,
         )
@@ -296,19 +293,18 @@ async def _dynamodb_size(stores: Stores, size: int) -> list[str]:
 COLD_START = """
 import time
 started = time.perf_counter()
-import sendsongs.aws.handlers
+import sendsongs.aws.handlers as handlers
 imported = time.perf_counter()
-from sendsongs.bootstrap import build_runtime
-from sendsongs.config import load_settings
-build_runtime(load_settings())
+handlers.cold_start()
 built = time.perf_counter()
 print(f"{(imported - started) * 1000:.0f} {(built - imported) * 1000:.0f}")
 """
 
 
 def cold_start(runs: int = 5) -> None:
-    """Import of the handlers module and the build they do on first invocation,
-    each in a fresh interpreter, as a new Lambda container does."""
+    """Import of the handlers module and `cold_start()`, the build of the first
+    invocation (settings, store, queues, app; no network), each in a fresh
+    interpreter, as a new Lambda container does."""
     env = {
         **os.environ,
         "SENDSONGS_DATABASE_URL": "dynamodb://coldstart",
@@ -317,13 +313,21 @@ def cold_start(runs: int = 5) -> None:
         "SPOTIFY_CLIENT_SECRET": "x",
         "TELEGRAM_BOT_TOKEN": "123456:bench",
         "TELEGRAM_WEBHOOK_SECRET": "bench",
-        "AWS_DEFAULT_REGION": "eu-west-1",
+        "SENDSONGS_INBOX_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/1/inbox",
+        "SENDSONGS_CHECK_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/1/checks",
+        "SENDSONGS_LOG_LEVEL": "WARNING",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
     }
     imports, builds = [], []
     for _ in range(runs):
-        out = subprocess.run(
-            [sys.executable, "-c", COLD_START], env=env, capture_output=True, text=True, check=True
-        ).stdout.split()
+        done = subprocess.run(
+            [sys.executable, "-c", COLD_START], env=env, capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            raise RuntimeError((done.stderr.strip().splitlines() or ["no output"])[-1])
+        out = done.stdout.split()
         imports.append(float(out[0]))
         builds.append(float(out[1]))
     print(
@@ -335,7 +339,7 @@ def cold_start(runs: int = 5) -> None:
     print()
 
 
-def main(sizes: list[int]) -> int:
+def main(sizes: list[int], dynamodb_sizes: list[int]) -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
@@ -345,7 +349,7 @@ def main(sizes: list[int]) -> int:
             figures.rss_mb = serve_rss(Path(tmp) / f"scale-{size}.db", Path(tmp))
             rows.append(figures)
     ok = report(rows)
-    optional_parts()
+    ok = optional_parts(dynamodb_sizes) and ok
     return 0 if ok else 1
 
 
@@ -354,4 +358,6 @@ if __name__ == "__main__":
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
-    sys.exit(main(parser.parse_args().sizes))
+    parser.add_argument("--dynamodb-sizes", type=int, nargs="+", default=[100, 500])
+    args = parser.parse_args()
+    sys.exit(main(args.sizes, args.dynamodb_sizes))
