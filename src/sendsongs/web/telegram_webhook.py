@@ -14,12 +14,12 @@ from sendsongs.channels.telegram.updates import (
     parse_update,
     verify_secret,
 )
+from sendsongs.web.bodies import read_body
 from sendsongs.web.context import BotContext, TelegramWebhook, bot
 
 log = structlog.get_logger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
-MAX_BODY = 1024 * 1024  # one update is a few KB; refuse to buffer floods
 
 
 async def receive(request: Request) -> Response:
@@ -35,7 +35,7 @@ async def receive(request: Request) -> Response:
     if not verify_secret(telegram.secret, header):
         log.warning("telegram_webhook_bad_secret")
         return PlainTextResponse("wrong secret token", status_code=403)
-    body = await _read_body(request)
+    body = await read_body(request)
     if body is None:
         return PlainTextResponse("update too large", status_code=413)
     try:
@@ -73,13 +73,3 @@ async def _member_change(context: BotContext, change: MemberChange) -> Response:
     if await context.service.conversation.reachable_again(change.address):
         await context.notifier.notify([])  # a nudge: released messages can go now
     return PlainTextResponse("ok")
-
-
-async def _read_body(request: Request) -> bytes | None:
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)

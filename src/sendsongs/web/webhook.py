@@ -12,12 +12,12 @@ from sendsongs.channels.messenger.webhook import (
     verify_signature,
     verify_subscription,
 )
+from sendsongs.web.bodies import read_body
 from sendsongs.web.context import MessengerWebhook, bot
 
 log = structlog.get_logger(__name__)
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
-MAX_BODY = 1024 * 1024  # Messenger batches are a few KB; refuse to buffer floods
 
 
 def _configured(request: Request) -> MessengerWebhook | None:
@@ -46,7 +46,7 @@ async def receive(request: Request) -> Response:
     context = bot(request)
     if context.messenger is None:
         return PlainTextResponse("the Messenger channel is not configured", status_code=404)
-    body = await _read_body(request)
+    body = await read_body(request)
     if body is None:
         return PlainTextResponse("event too large", status_code=413)
     signature = request.headers.get(SIGNATURE_HEADER)
@@ -65,14 +65,3 @@ async def receive(request: Request) -> Response:
         # all of them, not only the new ones: a redelivery may follow a lost hand-over
         await context.notifier.notify(messages)
     return PlainTextResponse("EVENT_RECEIVED")
-
-
-async def _read_body(request: Request) -> bytes | None:
-    """The raw body (the signature covers its exact bytes), or None past MAX_BODY."""
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
