@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
+CHECKOV_VENV := .venv-checkov
 
 .PHONY: install demo test lint unit e2e browser bench clean lambda-zip checkov
 
@@ -62,7 +63,6 @@ lambda-zip: install
 	@ls -l dist/lambda.zip
 
 # checkov pins many packages of its own, so it gets its own virtual environment.
-CHECKOV_VENV := .venv-checkov
 
 $(CHECKOV_VENV)/.installed:
 	$(PYTHON) -m venv $(CHECKOV_VENV)
