@@ -118,7 +118,9 @@ def test_any_text_parses_or_explains(text: str) -> None:
 @given(
     name=st.text(
         alphabet=st.characters(
-            blacklist_characters='"\n\r\t \x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0',
+            # every character the grammar reads as a double quote, and blanks
+            blacklist_characters='"\u201c\u201d\u201e\u201f\u2033\uff02'
+            "\n\r\t \x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0",
             blacklist_categories=("Cs", "Zs", "Zl", "Zp", "Cc"),
         ),
         min_size=1,
