@@ -24,6 +24,8 @@ PAPER = "46X0dXeliHXD73sxexJx7d"
 HAPPY = "2I0FOWHzP5dBiNNFLFsxVt"
 MBID = "8f3471b5-7e6a-48da-86a9-c1c07a0f47ae"
 NOW = datetime.fromtimestamp(START, UTC)
+# whole-second stamps are read as the last instant of their second (sources/wire.py)
+WITHIN_THE_SECOND = timedelta(microseconds=999_999)
 HOUR_AGO = NOW - timedelta(hours=1)
 AGENT = "SendSongs/test (+https://bot.test)"
 DAN = Connection("p_dan", "lastfm", "dan", NOW)
@@ -57,7 +59,7 @@ async def test_a_scrobble_carries_names_and_maybe_an_mbid(sandbox: httpx.AsyncCl
     assert (play.artist, play.title) == ("The Velvet Orchards", "Paper Lanterns")
     assert play.recording_mbid == MBID
     assert (play.track_uri, play.isrc) == (None, None)  # Last.fm keeps neither
-    assert play.played_at == NOW - timedelta(seconds=60)
+    assert play.played_at == NOW - timedelta(seconds=60) + WITHIN_THE_SECOND
 
 
 async def test_only_scrobbles_since_the_moment_oldest_first_never_now_playing(
@@ -126,7 +128,10 @@ async def test_look_up_counts_today_and_takes_last_fms_spelling(
         await add(sandbox, "listens", user="Dan", track_id=PAPER, ago=ago)
     found = await history(sandbox).look_up("dan", NOW)
     assert (found.account, found.listens_today) == ("Dan", 2)
-    assert found.latest is not None and found.latest.played_at == NOW - timedelta(seconds=60)
+    assert (
+        found.latest is not None
+        and found.latest.played_at == NOW - timedelta(seconds=60) + WITHIN_THE_SECOND
+    )
 
 
 async def test_look_up_finds_an_older_scrobble_when_none_is_recent(

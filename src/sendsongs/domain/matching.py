@@ -87,10 +87,7 @@ def _same_names(track: Track, play: Play) -> bool:
 def is_listen(share: Share, play: Play) -> bool:
     """A play counts only from the moment of sharing on: a song heard last month
     is not a listen."""
-    # Scrobblers stamp whole seconds: a play started in the share's own second would
-    # otherwise be rounded to just before it.
-    since = share.shared_at.replace(microsecond=0)
-    return play.played_at >= since and is_same_recording(share.track, play)
+    return play.played_at >= share.shared_at and is_same_recording(share.track, play)
 
 
 @dataclass(frozen=True)

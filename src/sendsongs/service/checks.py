@@ -102,8 +102,7 @@ class ListenChecks:
         if not shares:
             return await stores.shares.settle_check(check, [], None)
         connection = await stores.people.get_connection(check.recipient_id)
-        # from the whole second: scrobblers stamp listens in whole seconds
-        since = min(share.shared_at for share in shares).replace(microsecond=0)
+        since = min(share.shared_at for share in shares)
         reading = await self._read(connection, since)
         now = self._ports.clock.now()
         updated, listened, expired = self._decide(shares, reading, now)

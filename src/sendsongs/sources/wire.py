@@ -3,6 +3,7 @@ identifiable User-Agent, httpx failures translated to our errors, JSON objects."
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -39,3 +40,10 @@ def json_object(response: httpx.Response) -> dict[str, Any]:
 def text(value: object) -> str | None:
     """A non-empty string, or None."""
     return value if isinstance(value, str) and value.strip() else None
+
+
+def within_second(stamp: int) -> datetime:
+    """A listen stamped in whole unix seconds started somewhere in that second; its
+    last instant is taken, so a listen begun in the share's own second counts (it
+    cannot have been heard before the share by more than that second)."""
+    return datetime.fromtimestamp(stamp, UTC) + timedelta(microseconds=999_999)

@@ -149,6 +149,11 @@ def test_a_scrobble_before_the_share_does_not_count() -> None:
 
 
 def test_a_whole_second_scrobble_in_the_shares_own_second_counts() -> None:
+    from sendsongs.sources.wire import within_second
+
     shared = Share("s", "a", "b", TRACK, T0 + timedelta(milliseconds=700), T0)
-    assert is_listen(shared, Play(T0, "spotify:track:a"))  # stamped T0, started after
-    assert not is_listen(shared, Play(T0 - timedelta(seconds=1), "spotify:track:a"))
+    stamp = int(T0.timestamp())
+    assert is_listen(shared, Play(within_second(stamp), "spotify:track:a"))
+    assert not is_listen(shared, Play(within_second(stamp - 1), "spotify:track:a"))
+    # a millisecond-precise play just before the share never counts
+    assert not is_listen(shared, Play(T0 + timedelta(milliseconds=699), "spotify:track:a"))

@@ -11,14 +11,13 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from sendsongs.domain.models import Play
 from sendsongs.errors import AccessRefused, NotFound, RateLimited, ServiceError, TransientError
-from sendsongs.sources.wire import get, json_object, text
+from sendsongs.sources.wire import get, json_object, text, within_second
 
 SERVICE = "lastfm"
 # Last.fm may suspend an app "continuously making several calls per second"
@@ -163,7 +162,7 @@ def _play(item: object) -> Play | None:
     if stamp < 0:
         return None
     return Play(
-        played_at=datetime.fromtimestamp(stamp, UTC),
+        played_at=within_second(stamp),
         recording_mbid=text(item.get("mbid")),
         artist=_artist(item.get("artist")),
         title=text(item.get("name")),

@@ -8,7 +8,6 @@ https://listenbrainz.readthedocs.io/en/latest/users/api/index.html#rate-limiting
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -17,7 +16,7 @@ import httpx
 from sendsongs.domain.links import find_track_id
 from sendsongs.domain.models import Play
 from sendsongs.errors import NotFound, RateLimited, ServiceError, TransientError
-from sendsongs.sources.wire import get, json_object, text
+from sendsongs.sources.wire import get, json_object, text, within_second
 
 SERVICE = "listenbrainz"
 # ListenBrainz sends no Retry-After; its windows are 10 s long. Used when a 429
@@ -125,7 +124,7 @@ def _play(item: object) -> Play | None:
     track_id = find_track_id(spotify) if spotify else None
     isrc = text(info.get("isrc"))
     return Play(
-        played_at=datetime.fromtimestamp(stamp, UTC),
+        played_at=within_second(stamp),
         track_uri=f"spotify:track:{track_id}" if track_id else None,
         isrc=isrc.upper() if isrc else None,
         duration_ms=_duration_ms(info),
