@@ -53,6 +53,7 @@ from sendsongs.sources.wire import user_agent
 from sendsongs.stores.sqlite import open_sqlite
 from sendsongs.web.app import create_app
 from sendsongs.web.context import BotContext, MessengerWebhook, TelegramWebhook
+from sendsongs.web.in_flight import WebhooksInFlight
 from sendsongs.worker import Worker
 
 log = structlog.get_logger(__name__)
@@ -278,7 +279,8 @@ def build_app(
     webhook, and, on shutdown, lets the work in hand finish before releasing the
     runtime. Without it, new messages go to the inbox queue when one is configured
     (AWS), else wait for whoever polls."""
-    worker = Worker(runtime.service) if run_worker else None
+    in_flight = WebhooksInFlight()
+    worker = Worker(runtime.service, quiet=in_flight.quiet) if run_worker else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -305,7 +307,12 @@ def build_app(
     if queues is not None:
         notifier = queues[0]
     context = build_context(runtime, notifier)
-    return create_app(context, lifespan=lifespan, extra_routes=extra_routes)
+    return create_app(
+        context,
+        lifespan=lifespan,
+        extra_routes=extra_routes,
+        in_flight=in_flight if worker else None,
+    )
 
 
 async def _no_answer(query_id: str) -> None:

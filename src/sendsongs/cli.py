@@ -19,7 +19,7 @@ from sendsongs.errors import ConfigError, StoreError
 from sendsongs.logs import configure_logging
 from sendsongs.sandbox.app import create_sandbox_app
 from sendsongs.sandbox.config import SandboxConfig
-from sendsongs.server import listen, serve_runtime
+from sendsongs.server import listen, run, serve_runtime
 
 log = structlog.get_logger(__name__)
 
@@ -68,7 +68,7 @@ def _serve(args: argparse.Namespace) -> None:
     sock = listen(args.host, args.port)  # a taken port stops here, before any work
     runtime = build_runtime(settings)
     log.info("serving", url=f"http://{args.host}:{args.port}", public_url=settings.public_url)
-    asyncio.run(serve_runtime(runtime, args.host, args.port, sock=sock))
+    run(serve_runtime(runtime, args.host, args.port, sock=sock))
 
 
 def _sandbox(args: argparse.Namespace) -> None:
@@ -82,7 +82,7 @@ def _demo(args: argparse.Namespace) -> None:
     from sendsongs.demo.run import run_demo  # only the demo needs its page and wiring
 
     configure_logging("WARNING")
-    asyncio.run(run_demo(args.port))
+    run(run_demo(args.port))
 
 
 def _migrate(args: argparse.Namespace) -> None:

@@ -13,6 +13,8 @@ from sendsongs.service import Service
 log = structlog.get_logger(__name__)
 
 Step = Callable[[], Awaitable[float | None]]  # returns seconds to pause, None: poll
+# waits until no webhook awaits its acknowledgement, at most the seconds given
+Quiet = Callable[[float], Awaitable[None]]
 CHECK_POLL = 0.5  # seconds: a due check runs within about this long of its time
 OUTBOX_POLL = 5.0  # retrying messages that failed for a passing reason
 HOUSEKEEPING_EVERY = 3600.0
@@ -21,14 +23,25 @@ HOUSEKEEPING_EVERY = 3600.0
 # the webhooks under load (a burst is stored first and answered right after,
 # docs/benchmarks.md), and one slow look-up still holds up only its own lane.
 INBOX_BATCH = 4
+# Answers step aside while webhooks wait for their acknowledgement (web/in_flight.py),
+# for at most this many seconds after new messages arrive: then they are answered side
+# by side with the flood, so a flood that never pauses still gets its answers.
+ANSWERS_WAIT_AT_MOST = 2.0
+
+
+async def _never_busy(at_most: float) -> None:
+    """No web front to yield to (the worker alone, tests)."""
 
 
 class Worker:
     """Runs until `stop()`; the work in hand finishes, anything else stays claimable."""
 
-    def __init__(self, service: Service, *, check_poll: float = CHECK_POLL) -> None:
+    def __init__(
+        self, service: Service, *, check_poll: float = CHECK_POLL, quiet: Quiet = _never_busy
+    ) -> None:
         self._service = service
         self._check_poll = check_poll
+        self._quiet = quiet
         self._inbox = asyncio.Event()
         self._stopping = asyncio.Event()
 
@@ -65,8 +78,12 @@ class Worker:
 
     async def _inbox_once(self) -> float | None:
         self._inbox.clear()
-        while await self._service.conversation.process_inbox(limit=INBOX_BATCH):
-            if self._stopping.is_set():
+        loop = asyncio.get_running_loop()
+        yield_until = loop.time() + ANSWERS_WAIT_AT_MOST
+        while not self._stopping.is_set():
+            if (left := yield_until - loop.time()) > 0:
+                await self._quiet(left)
+            if not await self._service.conversation.process_inbox(limit=INBOX_BATCH):
                 break
         return None
 

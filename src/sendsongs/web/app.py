@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
 
 from sendsongs.web import data_deletion, health, spotify_oauth, telegram_webhook, webhook
 from sendsongs.web.context import BotContext
+from sendsongs.web.in_flight import WEBHOOK_PATHS, CountWebhooks, WebhooksInFlight
 
 log = structlog.get_logger("sendsongs.http")
 
@@ -33,10 +34,15 @@ def create_app(
     *,
     lifespan: Lifespan[Starlette] | None = None,
     extra_routes: Sequence[BaseRoute] = (),
+    in_flight: WebhooksInFlight | None = None,
 ) -> Starlette:
+    """`in_flight`: counted webhook requests, for a worker that lets them go first."""
+    middleware = [Middleware(AccessLog)]
+    if in_flight is not None:
+        middleware.append(Middleware(CountWebhooks, in_flight=in_flight))
     app = Starlette(
         routes=[*ROUTES, *extra_routes],
-        middleware=[Middleware(AccessLog)],
+        middleware=middleware,
         lifespan=lifespan,
     )
     app.state.bot = context
@@ -46,7 +52,7 @@ def create_app(
 # Webhook deliveries that were accepted: one per chat message, so at INFO they
 # cost more than the intake itself under load (docs/benchmarks.md); refusals and
 # every other route stay at INFO.
-QUIET_WHEN_ACCEPTED = frozenset({"/webhook", "/telegram/webhook"})
+QUIET_WHEN_ACCEPTED = WEBHOOK_PATHS
 
 
 class AccessLog:

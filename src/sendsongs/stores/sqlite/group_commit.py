@@ -5,13 +5,16 @@ Each one queues its messages and waits; the next transaction writes every queued
 batch and commits once, then answers each waiter with its own count. A caller
 still returns only after the COMMIT that holds its messages, so "stored before
 the 200" is kept; a failed transaction fails every caller in it (none is told its
-messages were stored when they were not).
+messages were stored when they were not). The transaction runs whole in one hop to
+its thread (SqliteDatabase.in_transaction), not a hop per statement.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 from sendsongs.domain.models import IncomingMessage
 from sendsongs.stores.sqlite.db import SqliteDatabase
@@ -51,16 +54,9 @@ class InboxWriter:
             await self._write(batch)
 
     async def _write(self, batch: list[_Waiter]) -> None:
-        counts: list[int] = []
         try:
-            async with self._db.session(write=True) as db:
-                for messages, _ in batch:
-                    # rowcount sums the rows executemany inserted: repeats count 0,
-                    # also a repeat of an id queued earlier in this same batch
-                    cursor = await db.executemany(
-                        _INSERT, [incoming_values(message) for message in messages]
-                    )
-                    counts.append(max(cursor.rowcount, 0))
+            rows = [[incoming_values(message) for message in messages] for messages, _ in batch]
+            counts = await self._db.in_transaction(lambda db: _insert(db, rows))
         except Exception as error:
             for _, done in batch:
                 if not done.done():
@@ -68,8 +64,17 @@ class InboxWriter:
             return
         except BaseException:
             for _, done in batch:
-                done.cancel()  # shut down mid-transaction: nothing was committed
+                # shutting down: no caller was told "stored"; what the thread still
+                # commits is a repeat the channel redelivers, and the inbox drops
+                done.cancel()
             raise
         for (_, done), count in zip(batch, counts, strict=True):
             if not done.done():
                 done.set_result(count)
+
+
+def _insert(db: sqlite3.Connection, bodies: list[list[dict[str, Any]]]) -> list[int]:
+    """Each body's rows; how many of each were new. rowcount sums the rows
+    executemany inserted: repeats count 0, also a repeat of an id queued earlier in
+    this same batch."""
+    return [max(db.executemany(_INSERT, rows).rowcount, 0) for rows in bodies]
