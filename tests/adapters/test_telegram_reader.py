@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from structlog.testing import capture_logs
 
+from sendsongs.channels.telegram import reader as reader_module
 from sendsongs.channels.telegram.reader import TelegramReader
 from sendsongs.domain.models import Address, IncomingMessage, Reachability
 from sendsongs.errors import TransientError, UnreadableUpdate
+from tests.recorded_logs import record_logs
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 BOB = {"id": 7001, "is_bot": False, "first_name": "Bob", "last_name": "Jones"}
@@ -66,10 +67,10 @@ async def test_a_press_is_answered_as_it_is_read() -> None:
 
 @pytest.mark.parametrize("fail", [TransientError("down"), RuntimeError("bug")])
 async def test_a_press_whose_answer_fails_is_still_read_and_the_failure_logged(
-    fail: Exception,
+    monkeypatch: pytest.MonkeyPatch, fail: Exception
 ) -> None:
-    with capture_logs() as logs:
-        read = await TelegramReader(Presses(fail)).read(stored(pressed()))
+    logs = record_logs(monkeypatch, reader_module)
+    read = await TelegramReader(Presses(fail)).read(stored(pressed()))
     assert isinstance(read, IncomingMessage) and read.payload == "c:t"
     assert [e["event"] for e in logs] == ["telegram_callback_answer_failed"]
 

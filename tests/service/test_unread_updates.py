@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import pytest
-from structlog.testing import capture_logs
 
 from sendsongs.domain.models import (
     Address,
@@ -19,10 +18,11 @@ from sendsongs.domain.models import (
 )
 from sendsongs.errors import UnreadableUpdate
 from sendsongs.ports import Ports
-from sendsongs.service import Service
+from sendsongs.service import Service, conversation
 from sendsongs.service.conversation import INBOX_LEASE
 from sendsongs.signing import Signer
 from tests.fakes import FakeClock, MemoryStore
+from tests.recorded_logs import record_logs
 from tests.service.conftest import CHANNEL, SCHEDULE, RecordingChat, ScriptedMusic, at
 
 
@@ -104,11 +104,13 @@ async def test_read_updates_are_answered_in_order_beside_messages_read_at_intake
     assert bot.unfinished() == []
 
 
-async def test_unreadable_and_nothing_to_answer_are_finished_unanswered(bot: Bot) -> None:
+async def test_unreadable_and_nothing_to_answer_are_finished_unanswered(
+    monkeypatch: pytest.MonkeyPatch, bot: Bot
+) -> None:
     await bot.store("u1", "!")
     await bot.store("u2", "?")
-    with capture_logs() as logs:
-        await bot.service.conversation.process_inbox()
+    logs = record_logs(monkeypatch, conversation)
+    await bot.service.conversation.process_inbox()
     assert bot.chat.sent == [] and bot.unfinished() == []
     [unreadable] = [e for e in logs if e["event"] == "update_unreadable"]
     assert unreadable["log_level"] == "warning" and unreadable["message_id"] == "u1"
@@ -116,21 +118,25 @@ async def test_unreadable_and_nothing_to_answer_are_finished_unanswered(bot: Bot
     assert [e["message_id"] for e in logs if e["event"] == "update_ignored"] == ["u2"]
 
 
-async def test_without_a_reader_for_the_channel_the_row_is_finished_and_logged() -> None:
+async def test_without_a_reader_for_the_channel_the_row_is_finished_and_logged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     bot = make_bot(readers=False)
     await bot.store("u1", "psid-a|help")
-    with capture_logs() as logs:
-        await bot.service.conversation.process_inbox()
+    logs = record_logs(monkeypatch, conversation)
+    await bot.service.conversation.process_inbox()
     assert bot.chat.sent == [] and bot.unfinished() == []
     [error] = [e for e in logs if e["event"] == "update_reader_missing"]
     assert error["log_level"] == "error" and error["channel"] == CHANNEL
 
 
-async def test_a_reader_bug_loses_nothing_the_update_is_read_again_later(bot: Bot) -> None:
+async def test_a_reader_bug_loses_nothing_the_update_is_read_again_later(
+    monkeypatch: pytest.MonkeyPatch, bot: Bot
+) -> None:
     await bot.store("u1", "boom")
     await bot.store("u2", "psid-b|help")
-    with capture_logs() as logs:
-        await bot.service.conversation.process_inbox()
+    logs = record_logs(monkeypatch, conversation)
+    await bot.service.conversation.process_inbox()
     assert [e["event"] for e in logs if e["log_level"] == "error"] == ["update_read_failed"]
     assert bot.unfinished() == ["u1"]  # still there, leased
     assert len(bot.chat.texts("psid-b")) == 1  # nobody else waits on it

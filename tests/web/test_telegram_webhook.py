@@ -12,14 +12,14 @@ from typing import Any
 
 import httpx
 import pytest
-from structlog.testing import capture_logs
 
 from sendsongs.bootstrap import Overrides, build_app, build_runtime
 from sendsongs.channels.telegram.client import TelegramClient
 from sendsongs.config import load_settings
 from sendsongs.domain.models import Address, Outgoing, Reply
-from sendsongs.service import Service
+from sendsongs.service import Service, conversation
 from tests.fakes import FakeClock, MemoryStore
+from tests.recorded_logs import record_logs
 from tests.service.conftest import ScriptedMusic
 
 SECRET = "tg-webhook-secret_1"
@@ -208,7 +208,7 @@ def text_as_number(update_id: int) -> dict[str, Any]:
     ids=["chat-id-string", "text-number", "no-date", "string"],
 )
 async def test_a_malformed_update_is_acknowledged_never_answered_and_logged(
-    tg: Tg, update: dict[str, Any], reason: str
+    monkeypatch: pytest.MonkeyPatch, tg: Tg, update: dict[str, Any], reason: str
 ) -> None:
     """A wrong type once made this route fail with a 500, which Telegram redelivers
     for hours; now it is stored, acknowledged, and skipped with a warning when read,
@@ -216,8 +216,8 @@ async def test_a_malformed_update_is_acknowledged_never_answered_and_logged(
     answer = await tg.post(update)
     assert answer.status_code == 200
     assert (await tg.post(text_update(81))).status_code == 200
-    with capture_logs() as logs:
-        await tg.work()
+    logs = record_logs(monkeypatch, conversation)
+    await tg.work()
     assert [chat for chat, _ in tg.sent()] == ["7001"]  # only the good one is answered
     assert tg.unfinished() == []  # the malformed one is finished too: never read again
     [warning] = [e for e in logs if e["event"] == "update_unreadable"]
@@ -268,11 +268,11 @@ async def test_an_unblock_delivers_what_was_held(tg: Tg) -> None:
     assert tg.unfinished() == []
 
 
-async def test_a_block_keeps_what_is_held(tg: Tg) -> None:
+async def test_a_block_keeps_what_is_held(monkeypatch: pytest.MonkeyPatch, tg: Tg) -> None:
     await held_for_bob(tg)
     assert (await tg.post(member_update(71, "kicked"))).status_code == 200
-    with capture_logs() as logs:
-        await tg.work()
+    logs = record_logs(monkeypatch, conversation)
+    await tg.work()
     assert tg.sent() == [] and tg.unfinished() == []
     assert [e["address"] for e in logs if e["event"] == "address_blocked_bot"] == ["telegram:7001"]
     now = FakeClock().now()
