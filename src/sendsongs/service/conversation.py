@@ -164,17 +164,20 @@ class Conversation:
 
     async def _handle_in_order(self, items: list[_Item]) -> None:
         for row_id, meaning in items:
-            if isinstance(meaning, Reachability):
-                await self._reachability(meaning)
-            else:
-                try:
+            try:
+                if isinstance(meaning, Reachability):
+                    await self._reachability(meaning)
+                else:
                     await self.handle(meaning)
-                except Exception:
-                    log.exception("message_failed", message_id=meaning.id)
+            except Exception:
+                log.exception("message_failed", message_id=row_id)
+                if isinstance(meaning, IncomingMessage):
                     await self._reply(meaning, replies.internal_error())
             await self._ports.stores.inbox.finish_incoming(row_id)
 
     async def _reachability(self, change: Reachability) -> None:
+        """A block is only noted; an unblock releases what was held (a send that
+        fails now is retried by the outbox as any other)."""
         if not change.reachable:
             # nothing to do: each message to them is refused and held until they
             # unblock, which the channel announces with the opposite update
