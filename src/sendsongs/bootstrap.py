@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute
 
 from sendsongs.channels.messenger.client import MessengerClient
 from sendsongs.channels.telegram.client import TelegramClient
+from sendsongs.channels.telegram.reader import TelegramReader, no_answer
 from sendsongs.channels.telegram.updates import HANDLED_UPDATES
 from sendsongs.config import Settings
 from sendsongs.crypto import TokenCipher
@@ -37,6 +38,7 @@ from sendsongs.ports import (
     PlayHistory,
     Ports,
     Stores,
+    UpdateReader,
 )
 from sendsongs.service import Service
 from sendsongs.service.limits import Quotas
@@ -143,6 +145,20 @@ def build_channels(settings: Settings, http: httpx.AsyncClient) -> dict[str, Cha
     return channels
 
 
+def build_readers(
+    settings: Settings, channels: Mapping[str, ChatChannel]
+) -> dict[str, UpdateReader]:
+    """Readers of the updates the webhooks store unread: Telegram's, when it is
+    configured. A pressed button is answered through the channel's client; a
+    stand-in channel (tests, the demo) has no spinner to stop."""
+    readers: dict[str, UpdateReader] = {}
+    if "telegram" in settings.channels:
+        channel = channels.get("telegram")
+        answer = channel.answer_callback_query if isinstance(channel, TelegramClient) else no_answer
+        readers["telegram"] = TelegramReader(answer)
+    return readers
+
+
 class PublicHistory(PlayHistory, AccountLookup, Protocol):
     """A source read by user name is both a history and its account look-up."""
 
@@ -184,9 +200,10 @@ def build_runtime(settings: Settings, overrides: Overrides | None = None) -> Run
         short_link_url=settings.spotify_short_link_url,
     )
     public = {source.source: source for source in build_public_histories(settings, http)}
+    channels = given.channels or build_channels(settings, http)
     ports = Ports(
         stores=stores,
-        channels=given.channels or build_channels(settings, http),
+        channels=channels,
         catalog=given.catalog or SpotifyCatalog(spotify),
         histories=given.histories
         or {"spotify": SpotifyHistory(spotify, clock, stores.people), **public},
@@ -196,6 +213,7 @@ def build_runtime(settings: Settings, overrides: Overrides | None = None) -> Run
         account_lookups=given.account_lookups
         if given.account_lookups is not None
         else ({} if given.histories else public),
+        readers=build_readers(settings, channels),
     )
     service = Service(
         ports,
@@ -227,13 +245,7 @@ def build_context(runtime: Runtime, notifier: InboxNotifier) -> BotContext:
         )
     telegram = None
     if "telegram" in settings.channels:
-        channel = runtime.service.ports.channels.get("telegram")
-        telegram = TelegramWebhook(
-            secret=settings.secret("TELEGRAM_WEBHOOK_SECRET"),
-            answer_press=channel.answer_callback_query
-            if isinstance(channel, TelegramClient)
-            else _no_answer,
-        )
+        telegram = TelegramWebhook(secret=settings.secret("TELEGRAM_WEBHOOK_SECRET"))
     return BotContext(
         service=runtime.service, messenger=messenger, notifier=notifier, telegram=telegram
     )
@@ -313,10 +325,6 @@ def build_app(
         extra_routes=extra_routes,
         in_flight=in_flight if worker else None,
     )
-
-
-async def _no_answer(query_id: str) -> None:
-    """A channel stand-in (tests, the demo) has no button spinner to stop."""
 
 
 def _nobody() -> None:

@@ -3,6 +3,7 @@
     SendSongsError
     ├── ConfigError                  a setting is missing or invalid
     ├── StoreError                   the database cannot be used
+    ├── UnreadableUpdate             a stored chat update is not one its channel sends
     └── ServiceError                 an outside service (chat or music) failed
         ├── TransientError           worth retrying later (5xx, timeout, network)
         │   └── RateLimited          429: wait `retry_after` seconds
@@ -37,6 +38,11 @@ class ConfigError(SendSongsError):
 
 class StoreError(SendSongsError):
     """The store cannot be used."""
+
+
+class UnreadableUpdate(SendSongsError):
+    """A stored update cannot be read as its channel's updates are (not JSON, a
+    field of the wrong type, a required field missing); the message says what."""
 
 
 class ServiceError(SendSongsError):

@@ -2,7 +2,8 @@
 
     store roles   People · Shares · Groups · Inbox · Outbox · Secrets · Pauses · Limits ·
                   Erasures (+ StoreAdmin)
-    chat          ChatChannel, one per channel, routed by an address's channel name
+    chat          ChatChannel, one per channel, routed by an address's channel name;
+                  UpdateReader, per channel that stores its updates unread
     music         Catalog (track look-up) · PlayHistory and AccountLink (OAuth) or
                   AccountLookup (user name), one per source
     hand-overs    InboxNotifier (stored messages → a worker) · CheckQueue (claimed checks)
@@ -33,6 +34,7 @@ from sendsongs.domain.models import (
     PendingLink,
     Person,
     Play,
+    ReadUpdate,
     RecipientCheck,
     Reply,
     Share,
@@ -66,6 +68,23 @@ class ChatChannel(Protocol):
 
     async def profile_name(self, to: str) -> str | None:
         """The person's display name on the channel, if it will tell."""
+        ...
+
+
+class UpdateReader(Protocol):
+    """Reads the updates a channel's webhook stored unread (IncomingMessage.unread):
+    the webhook only checks and stores them, so it answers fast; the worker reads
+    each one just before handling it."""
+
+    name: str  # the channel whose updates it reads, e.g. "telegram"
+
+    async def read(self, stored: IncomingMessage) -> ReadUpdate:
+        """What the stored update means: the IncomingMessage to handle (same id and
+        received_at, the sender known, `unread` None), a Reachability, or None
+        (nothing to answer). Acknowledges what the channel wants acknowledged once
+        the update is in hand (Telegram: a pressed button's answerCallbackQuery); a
+        failure to do so is logged, never raised. Raises UnreadableUpdate if the
+        update is not one the channel sends; it never will be readable."""
         ...
 
 
@@ -533,3 +552,5 @@ class Ports:
     clock: Clock
     # by source name, the sources registered by user name that this bot offers
     account_lookups: Mapping[str, AccountLookup] = field(default_factory=dict)
+    # by channel name, the channels whose webhooks store updates unread
+    readers: Mapping[str, UpdateReader] = field(default_factory=dict)

@@ -203,14 +203,17 @@ async def fill_bea(stores: Stores) -> list[bytes]:
     await stores.secrets.save_choice(Choice("tok-bea", bea, '{"name": "CHOICE-BEA-9"}', at(60)))
     await stores.secrets.save_pending_link(PendingLink("st-bea", "v", at(60), bea, "LINKNAME-BEA"))
     said = IncomingMessage("m-bea", bea, at(0), "INBOX-TEXT-BEA-4", profile_name="PROFILE-BEA")
-    await stores.inbox.add_incoming([said])
+    update = '{"update_id": 6, "message": {"text": "INBOX-UNREAD-BEA-6"}}'
+    unread = IncomingMessage("telegram:6", Address.unknown("telegram"), at(0), unread=update)
+    await stores.inbox.add_incoming([said, unread])
     await stores.inbox.claim_incoming(at(0), at(1), 10)
     await stores.inbox.finish_incoming("m-bea")
+    await stores.inbox.finish_incoming("telegram:6")
     await stores.limits.take("share:bea", at(0), HOUR, 5)
     return [
         b"psid-BEA-7741", b"BEA-TG-8812", b"Beatrix", b"beatrix", b"acct-BEA-QUILL",
         b"PRE-BEA-55", b"HELD-FOR-BEA-3", b"CHOICE-BEA-9", b"LINKNAME-BEA",
-        b"INBOX-TEXT-BEA-4", b"PROFILE-BEA", b"share:bea",
+        b"INBOX-TEXT-BEA-4", b"PROFILE-BEA", b"share:bea", b"INBOX-UNREAD-BEA-6",
     ]  # fmt: skip
 
 

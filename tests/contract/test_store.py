@@ -140,6 +140,20 @@ async def test_incoming_claimed_oldest_first_and_round_trips(stores: Stores) -> 
     assert claimed[2].received_at.utcoffset() == timedelta(0)
 
 
+async def test_an_update_stored_unread_round_trips_with_no_sender_id(stores: Stores) -> None:
+    update = '{"update_id": 9, "message": {"text": "héllo 🎵", "chat": {"id": 77}}}'
+    unread = IncomingMessage("telegram:9", Address.unknown("telegram"), at(5), unread=update)
+    assert await stores.inbox.add_incoming([unread, message("m-old", 1)]) == 2
+    claimed = await stores.inbox.claim_incoming(at(10), at(11), 10)
+    assert claimed == [message("m-old", 1), unread]
+    assert claimed[1].sender == Address("telegram", "")
+    again = await stores.inbox.claim_message("telegram:9", at(12), at(13))
+    assert again == unread
+    await stores.inbox.finish_incoming("telegram:9")
+    assert await stores.inbox.add_incoming([unread]) == 0  # a redelivery, still dropped
+    assert await stores.inbox.claim_message("telegram:9", at(20), at(21)) is None
+
+
 async def test_incoming_lease_limit_expiry_and_finish(stores: Stores) -> None:
     inbox = stores.inbox
     await inbox.add_incoming([message(f"m{i}", i) for i in range(3)])

@@ -218,3 +218,53 @@ def test_telegram_429_is_waited_out_and_the_song_still_arrives(
     tg_wait(sandbox, "Alice Liddell:", timeout=15)
     assert sandbox.calls(f"POST {SEND.replace(TG_TOKEN, '{token}')}") >= 2
     assert "message_retry_later" in tg_bot.process.output()
+
+
+def tg_messages(sandbox: Sandbox, user_id: int = BOB) -> list[dict[str, Any]]:
+    answer = sandbox.http.get("/_sandbox/telegram/messages", params={"user_id": user_id})
+    return list(answer.json()["messages"])
+
+
+def test_a_pressed_button_stops_its_spinner_and_is_answered(tg_bot: Bot, sandbox: Sandbox) -> None:
+    sandbox.post("/_sandbox/telegram/users", id=BOB, first_name="Bob")
+    tg_say(sandbox, "forget me")
+    tg_wait(sandbox, "It can't be undone")
+    [question] = [m for m in tg_messages(sandbox) if "It can't be undone" in m["text"]]
+    [[button]] = question["reply_markup"]["inline_keyboard"]
+    pressed = sandbox.post("/_sandbox/telegram/press", user_id=BOB, data=button["callback_data"])
+    assert pressed["delivered"]
+    tg_wait(sandbox, "erased everything")  # the press was read and handled
+    queries = sandbox.http.get("/_sandbox/telegram/callback_queries").json()["callback_queries"]
+    [query] = [q for q in queries if q["id"] == pressed["callback_query_id"]]
+    assert query["answered"]  # answerCallbackQuery: the spinner stopped
+
+
+def test_a_malformed_update_is_acknowledged_logged_and_never_answered(
+    tg_bot: Bot, sandbox: Sandbox
+) -> None:
+    sandbox.post("/_sandbox/telegram/users", id=BOB, first_name="Bob")
+    message = {"message_id": 1, "date": 1795000000, "text": "/help",
+               "from": {"id": BOB, "is_bot": False, "first_name": "Bob"},
+               "chat": {"id": str(BOB), "first_name": "Bob", "type": "private"}}  # fmt: skip
+    answer = tg_bot.http.post(
+        "/telegram/webhook",
+        json={"update_id": 990001, "message": message},
+        headers={"X-Telegram-Bot-Api-Secret-Token": TG_SECRET},
+    )
+    assert answer.status_code == 200  # Telegram would redeliver anything else for hours
+    wait_until(lambda: "update_unreadable" in tg_bot.process.output())
+    assert "chat.id is not an integer" in tg_bot.process.output()
+    tg_say(sandbox, "/help")
+    tg_wait(sandbox, "Send Songs tells you")
+    assert len(tg_texts(sandbox)) == 1  # the good one only
+
+
+def test_a_redelivered_update_is_answered_once(tg_bot: Bot, sandbox: Sandbox) -> None:
+    sandbox.post("/_sandbox/telegram/users", id=BOB, first_name="Bob")
+    said = tg_say(sandbox, "/help")
+    tg_wait(sandbox, "Send Songs tells you")
+    again = sandbox.post("/_sandbox/telegram/redeliver", update_id=said["update_id"])
+    assert again["delivered"]
+    tg_say(sandbox, "/status")  # answered after anything the redelivery would cause
+    wait_until(lambda: len(tg_texts(sandbox)) >= 2)
+    assert sum("Send Songs tells you" in text for text in tg_texts(sandbox)) == 1

@@ -73,6 +73,11 @@ class Address:
         return f"{self.channel}:{self.id}"
 
     @classmethod
+    def unknown(cls, channel: str) -> Address:
+        """The sender of an update not read yet: the channel, and no id on it."""
+        return cls(channel, "")
+
+    @classmethod
     def parse(cls, value: str) -> Address:
         """`"messenger:1234"` → Address("messenger", "1234"); ValueError otherwise."""
         channel, sep, ident = value.partition(":")
@@ -203,7 +208,14 @@ class MessageKind(StrEnum):
 
 @dataclass(frozen=True)
 class IncomingMessage:
-    """A message from a person, already free of the chat channel's wire format."""
+    """A message from a person, already free of the chat channel's wire format.
+
+    Or not yet: a channel whose wire format is costly to read stores what it was
+    sent as is, in `unread`, and its UpdateReader (ports.py) reads it in the worker,
+    just before the message is handled. Until then the sender is
+    `Address.unknown(<channel>)` (the channel is known, the id on it is not) and
+    text, payload, attachments and profile_name are empty.
+    """
 
     id: str  # "<channel>:<the channel's message id>", used to drop redeliveries
     sender: Address
@@ -212,6 +224,23 @@ class IncomingMessage:
     payload: str | None = None  # a quick reply or button the person pressed
     attachments: tuple[str, ...] = field(default=())  # urls of shared links/media
     profile_name: str | None = None  # the name the channel shows for the sender, if sent
+    unread: str | None = None  # the update as the channel sent it (JSON text), until read
+
+
+@dataclass(frozen=True)
+class Reachability:
+    """The channel says whether the bot can write to a person: False when they
+    blocked it (each message to them is refused and held), True when they unblock
+    it (what was held can go)."""
+
+    address: Address
+    reachable: bool
+
+
+# What a stored, unread update means: a message to answer, a change of
+# reachability, or None (nothing the bot answers: another kind of chat, a type of
+# update it has no use for).
+ReadUpdate = IncomingMessage | Reachability | None
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,14 @@ from sendsongs.domain.commands import (
     parse,
     shared_link,
 )
-from sendsongs.domain.models import Address, IncomingMessage, MessageKind, Reply
+from sendsongs.domain.models import (
+    Address,
+    IncomingMessage,
+    MessageKind,
+    Reachability,
+    Reply,
+)
+from sendsongs.errors import UnreadableUpdate
 from sendsongs.ports import Ports
 from sendsongs.service import namesakes
 from sendsongs.service.choices import read_choice
@@ -49,6 +56,12 @@ log = structlog.get_logger(__name__)
 
 INBOX_LEASE = timedelta(seconds=60)
 BROKEN_CHARACTER = "\ufffd"  # what a channel puts where the text arrived broken
+
+_Item = tuple[str, IncomingMessage | Reachability]  # an inbox row's id, and what it means
+
+
+def _address(meaning: IncomingMessage | Reachability) -> Address:
+    return meaning.address if isinstance(meaning, Reachability) else meaning.sender
 
 
 class Conversation:
@@ -88,9 +101,12 @@ class Conversation:
         now = self._ports.clock.now()
         inbox = self._ports.stores.inbox
         messages = await inbox.claim_incoming(now, now + INBOX_LEASE, limit)
-        by_sender: dict[str, list[IncomingMessage]] = defaultdict(list)
-        for message in messages:
-            by_sender[str(message.sender)].append(message)
+        # read first: who sent an update stored unread is known only then
+        read = await asyncio.gather(*(self._read_update(message) for message in messages))
+        by_sender: dict[str, list[_Item]] = defaultdict(list)
+        for message, meaning in zip(messages, read, strict=True):
+            if meaning is not None:
+                by_sender[str(_address(meaning))].append((message.id, meaning))
         # people are served side by side (one slow look-up holds up nobody else);
         # each person's own messages stay in the order they were written
         await asyncio.gather(*(self._handle_in_order(queue) for queue in by_sender.values()))
@@ -103,7 +119,9 @@ class Conversation:
         message = await self._ports.stores.inbox.claim_message(message_id, now, now + INBOX_LEASE)
         if message is None:
             return False
-        await self._handle_in_order([message])
+        meaning = await self._read_update(message)
+        if meaning is not None:
+            await self._handle_in_order([(message.id, meaning)])
         return True
 
     async def stale_messages(
@@ -116,14 +134,57 @@ class Conversation:
         now = self._ports.clock.now()
         return await self._ports.stores.inbox.claim_incoming(now - older_than, now, limit)
 
-    async def _handle_in_order(self, messages: list[IncomingMessage]) -> None:
-        for message in messages:
+    async def _read_update(self, stored: IncomingMessage) -> IncomingMessage | Reachability | None:
+        """What a claimed row means, read by its channel's UpdateReader if it was
+        stored unread. None when there is nothing to do: the row is finished (an
+        update with nothing to answer, or unreadable), or left for a later try (the
+        reader failed unexpectedly: the update stays stored, and is claimed again
+        once its lease runs out)."""
+        if stored.unread is None:
+            return stored
+        channel = stored.sender.channel
+        reader = self._ports.readers.get(channel)
+        if reader is None:
+            log.error("update_reader_missing", channel=channel, message_id=stored.id)
+            await self._ports.stores.inbox.finish_incoming(stored.id)
+            return None
+        try:
+            meaning = await reader.read(stored)
+        except UnreadableUpdate as error:
+            log.warning("update_unreadable", message_id=stored.id, reason=str(error))
+            await self._ports.stores.inbox.finish_incoming(stored.id)
+            return None
+        except Exception:
+            log.exception("update_read_failed", message_id=stored.id)
+            return None
+        if meaning is None:
+            log.info("update_ignored", message_id=stored.id)
+            await self._ports.stores.inbox.finish_incoming(stored.id)
+        return meaning
+
+    async def _handle_in_order(self, items: list[_Item]) -> None:
+        for row_id, meaning in items:
             try:
-                await self.handle(message)
+                if isinstance(meaning, Reachability):
+                    await self._reachability(meaning)
+                else:
+                    await self.handle(meaning)
             except Exception:
-                log.exception("message_failed", message_id=message.id)
-                await self._reply(message, replies.internal_error())
-            await self._ports.stores.inbox.finish_incoming(message.id)
+                log.exception("message_failed", message_id=row_id)
+                if isinstance(meaning, IncomingMessage):
+                    await self._reply(meaning, replies.internal_error())
+            await self._ports.stores.inbox.finish_incoming(row_id)
+
+    async def _reachability(self, change: Reachability) -> None:
+        """A block is only noted; an unblock releases what was held (a send that
+        fails now is retried by the outbox as any other)."""
+        if not change.reachable:
+            # nothing to do: each message to them is refused and held until they
+            # unblock, which the channel announces with the opposite update
+            log.info("address_blocked_bot", address=str(change.address))
+            return
+        if await self.reachable_again(change.address):
+            await self._delivery.deliver_outbox()
 
     async def handle(self, message: IncomingMessage) -> None:
         """One message from a person: answer it."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -20,7 +19,6 @@ class MessengerWebhook:
 @dataclass(frozen=True)
 class TelegramWebhook:
     secret: str  # the secret_token given to setWebhook
-    answer_press: Callable[[str], Awaitable[None]]  # answerCallbackQuery for a query id
 
 
 @dataclass(frozen=True)

@@ -1,30 +1,38 @@
-"""`/telegram/webhook`: the Bot API's update deliveries, checked by their secret header."""
+"""`/telegram/webhook`: the Bot API's update deliveries, checked by their secret header
+and stored unread (the worker reads them: channels/telegram/reader.py)."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import structlog
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from sendsongs.channels.telegram.updates import (
-    Incoming,
-    MalformedUpdate,
-    MemberChange,
-    parse_update,
-    verify_secret,
-)
+from sendsongs.channels.telegram.updates import CHANNEL, HANDLED_UPDATES, verify_secret
+from sendsongs.domain.models import Address, IncomingMessage
+from sendsongs.ports import Clock
 from sendsongs.web.bodies import read_body
-from sendsongs.web.context import BotContext, TelegramWebhook, bot
+from sendsongs.web.context import bot
 
 log = structlog.get_logger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+_STORED_KEYS = frozenset(("update_id", *HANDLED_UPDATES))
+
+
+class _Ignored(ValueError):
+    """A body that can never be an update the bot handles."""
 
 
 async def receive(request: Request) -> Response:
     """Answer 200 only once the update is stored: Telegram redelivers (same
-    update_id) whatever was not acknowledged, and the inbox drops the repeat."""
+    update_id) whatever was not acknowledged, and the inbox drops the repeat.
+
+    The update is stored as sent, not read: reading it with python-telegram-bot
+    costs more than the rest of the intake, and what is stored is never lost to a
+    reading mistake. The worker reads it just before handling it."""
     context = bot(request)
     telegram = context.telegram
     if telegram is None:
@@ -39,37 +47,49 @@ async def receive(request: Request) -> Response:
     if body is None:
         return PlainTextResponse("update too large", status_code=413)
     try:
-        parsed = parse_update(body, context.service.ports.clock.now())
-    except MalformedUpdate as error:
+        message = _unread(body, context.service.ports.clock)
+    except _Ignored as error:
         # Telegram retries a non-2xx for hours; what it can't read now it never will
         log.warning("telegram_update_unreadable", error=str(error))
         return PlainTextResponse(f"ignored: {error}")
-    match parsed:
-        case Incoming():
-            return await _accept(context, telegram, parsed)
-        case MemberChange():
-            return await _member_change(context, parsed)
-    return PlainTextResponse("ignored")
-
-
-async def _accept(context: BotContext, telegram: TelegramWebhook, incoming: Incoming) -> Response:
-    added = await context.service.conversation.accept([incoming.message])
-    log.debug("telegram_update_accepted", message_id=incoming.message.id, new=added)
+    if message is None:
+        return PlainTextResponse("ignored")
+    added = await context.service.conversation.accept([message])
+    log.debug("telegram_update_accepted", message_id=message.id, new=added)
     # even when known: a redelivery may follow a lost hand-over
-    await context.notifier.notify([incoming.message])
-    query = incoming.callback_query_id
-    if query is None or not added:
-        return PlainTextResponse("ok")
-    # after the 200 is sent: the answer only stops the button's spinner
-    return PlainTextResponse("ok", background=BackgroundTask(telegram.answer_press, query))
-
-
-async def _member_change(context: BotContext, change: MemberChange) -> Response:
-    if change.blocked:
-        # nothing to store: each message to them is refused (403) and held until
-        # they unblock, which Telegram announces with the opposite update
-        log.info("telegram_bot_blocked", address=str(change.address))
-        return PlainTextResponse("ok")
-    if await context.service.conversation.reachable_again(change.address):
-        await context.notifier.notify([])  # a nudge: released messages can go now
+    await context.notifier.notify([message])
     return PlainTextResponse("ok")
+
+
+def _unread(body: bytes, clock: Clock) -> IncomingMessage | None:
+    """The inbox row for an update: id `telegram:<update_id>`, the update's JSON
+    kept for the worker, no sender yet. None for an update of a type the bot does
+    not handle (setWebhook's allowed_updates keeps those away anyway)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise _Ignored("body is not JSON") from exc
+    if not isinstance(data, dict):
+        raise _Ignored("an update is a JSON object")
+    update_id = data.get("update_id")
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        raise _Ignored("update_id is missing or not an integer")
+    if not any(key in data for key in HANDLED_UPDATES):
+        return None
+    return IncomingMessage(
+        id=f"{CHANNEL}:{update_id}",
+        sender=Address.unknown(CHANNEL),
+        received_at=clock.now(),
+        unread=_as_sent(body, data),
+    )
+
+
+def _as_sent(body: bytes, data: dict[str, Any]) -> str:
+    """The update's JSON text: the body itself, as Telegram sends only the allowed
+    update types; written anew, with the handled keys only, if it holds more."""
+    if _STORED_KEYS.issuperset(data):
+        try:
+            return body.decode()
+        except UnicodeDecodeError:
+            pass  # JSON in UTF-16 or UTF-32, which json.loads also reads
+    return json.dumps({key: data[key] for key in _STORED_KEYS if key in data})

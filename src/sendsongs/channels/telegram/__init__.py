@@ -1,1 +1,1 @@
-"""The Telegram channel: Bot API client, webhook update parsing, slash commands."""
+"""The Telegram channel: Bot API client, update reading (in the worker), slash commands."""

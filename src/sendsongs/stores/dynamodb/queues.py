@@ -1,6 +1,7 @@
 """The inbox and the outbox: items claimed by lease through the sparse `queue` index.
 
     inbox   pk <message id>      sk message       queue todo#<n> / done#<n>, due (µs)
+                                                  unread: an update as sent, until read
     outbox  pk <message id>      sk outgoing      queue ready#<n> / held#<n>, due (µs)
     outbox  pk held#<address>    sk <message id>  marks a message held for that address
 
@@ -134,6 +135,7 @@ def _incoming_item(message: IncomingMessage) -> Item:
         "payload": message.payload,
         "attachments": list(message.attachments),
         "profile_name": message.profile_name,
+        "unread": message.unread,
         "received": received,
         "queue": f"todo#{shard}",
         "done_queue": f"done#{shard}",
@@ -143,15 +145,24 @@ def _incoming_item(message: IncomingMessage) -> Item:
 
 
 def _incoming(item: Item) -> IncomingMessage:
+    unread = item.get("unread")
     return IncomingMessage(
         id=item["pk"],
-        sender=Address.parse(item["sender"]),
+        sender=_sender(item["sender"], unread is not None),
         received_at=from_micros(item["received"]),
         text=item.get("text", ""),
         payload=item.get("payload"),
         attachments=tuple(item.get("attachments", [])),
         profile_name=item.get("profile_name"),
+        unread=unread,
     )
+
+
+def _sender(value: str, unread: bool) -> Address:
+    """The stored sender: `<channel>:`, with no id, while the update is unread."""
+    if unread and value.endswith(":"):
+        return Address.unknown(value.removesuffix(":"))
+    return Address.parse(value)
 
 
 def _by_arrival(item: Item) -> tuple[int, str]:
@@ -216,7 +227,7 @@ class DynamoInbox:
             "message",
             # only the id (redeliveries) and the arrival (purge) stay: nothing personal
             UpdateExpression="SET #q = done_queue, #d = received, expires_at = :ttl"
-            " REMOVE #s, #t, payload, attachments, profile_name",
+            " REMOVE #s, #t, payload, attachments, profile_name, unread",
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeNames={**_NAMES, "#s": "sender", "#t": "text"},
             ExpressionAttributeValues=values(ttl=forget),

@@ -24,8 +24,8 @@ _Waiter = tuple[Sequence[IncomingMessage], "asyncio.Future[int]"]
 
 _INSERT = (
     "INSERT INTO inbox (id, sender, text, payload, attachments, received_at,"
-    " profile_name) VALUES (:id, :sender, :text, :payload, :attachments,"
-    " :received_at, :profile_name) ON CONFLICT (id) DO NOTHING"
+    " profile_name, unread) VALUES (:id, :sender, :text, :payload, :attachments,"
+    " :received_at, :profile_name, :unread) ON CONFLICT (id) DO NOTHING"
 )
 
 

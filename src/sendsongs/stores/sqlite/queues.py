@@ -88,7 +88,8 @@ class SqliteInbox:
         # keep only the id (redeliveries) and the time (purge): nothing personal
         await self._db.write(
             "UPDATE inbox SET done = 1, lease_until = NULL, sender = '', text = '',"
-            " payload = NULL, attachments = '[]', profile_name = NULL WHERE id = ?",
+            " payload = NULL, attachments = '[]', profile_name = NULL, unread = NULL"
+            " WHERE id = ?",
             (message_id,),
         )
 

@@ -270,6 +270,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 7: a share that expired while its recipient's history could not be read says
     # so in status ("couldn't read their history", not "unplayed")
     ("ALTER TABLE shares ADD COLUMN unread INTEGER NOT NULL DEFAULT 0",),
+    # 8: Telegram updates are stored as sent (JSON text) and read by the worker;
+    # their sender is "telegram:" until then
+    ("ALTER TABLE inbox ADD COLUMN unread TEXT",),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -313,19 +316,29 @@ def incoming_values(message: IncomingMessage) -> dict[str, Any]:
         "attachments": json.dumps(list(message.attachments)),
         "received_at": to_db_time(message.received_at),
         "profile_name": message.profile_name,
+        "unread": message.unread,
     }
 
 
 def incoming_from(row: sqlite3.Row) -> IncomingMessage:
+    unread = row["unread"]
     return IncomingMessage(
         id=row["id"],
-        sender=Address.parse(row["sender"]),
+        sender=sender_from(row["sender"], unread is not None),
         received_at=from_db_time(row["received_at"]),
         text=row["text"],
         payload=row["payload"],
         attachments=tuple(json.loads(row["attachments"])),
         profile_name=row["profile_name"],
+        unread=unread,
     )
+
+
+def sender_from(value: str, unread: bool) -> Address:
+    """The stored sender: `<channel>:`, with no id, while the update is unread."""
+    if unread and value.endswith(":"):
+        return Address.unknown(value.removesuffix(":"))
+    return Address.parse(value)
 
 
 def person_from(row: sqlite3.Row) -> Person:
