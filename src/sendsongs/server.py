@@ -26,7 +26,8 @@ def run(main: Coroutine[Any, Any, T]) -> T:
     webhook's acknowledgement is a dozen loop turns (the request, the store's thread,
     the reply), so the loop's own cost counts; uvloop's is a fraction of asyncio's
     (docs/benchmarks.md)."""
-    factory = uvicorn.Config(app=None).get_loop_factory()
+    # log_config=None: a Config must not replace our logging with uvicorn's own
+    factory = uvicorn.Config(app="", log_config=None).get_loop_factory()
     with asyncio.Runner(loop_factory=factory) as runner:
         return runner.run(main)
 

@@ -6,7 +6,7 @@ buttons answered, unreadable updates skipped, an unblock releasing what was held
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,9 +121,28 @@ async def test_an_update_is_stored_unread_before_the_200_and_nothing_called(tg: 
     answer = await tg.post(update)
     assert answer.status_code == 200 and answer.text == "ok"
     stored, _ = tg.memory.inbox["telegram:41"]
-    assert stored.sender == Address.unknown("telegram")  # who it is from is read later
+    # the chat, as a routing key (queue groups on AWS); the worker reads the rest
+    assert stored.sender == Address("telegram", str(CHAT["id"]))
     assert stored.unread is not None and json.loads(stored.unread) == update
     assert tg.calls == []  # no Bot API call on the webhook's path
+
+
+@pytest.mark.parametrize(
+    ("update", "chat"),
+    [
+        (lambda: press_update(42), str(CHAT["id"])),
+        (lambda: member_update(43, "kicked"), str(CHAT["id"])),
+        (lambda: {"update_id": 44, "message": {"chat": {"id": "not a number"}}}, ""),
+        (lambda: {"update_id": 45, "message": "not an object"}, ""),
+    ],
+)
+async def test_the_sender_an_update_is_stored_under_is_its_chat_if_plain(
+    tg: Tg, update: Callable[[], dict[str, Any]], chat: str
+) -> None:
+    body = update()
+    assert (await tg.post(body)).status_code == 200
+    stored, _ = tg.memory.inbox[f"telegram:{body['update_id']}"]
+    assert stored.sender == Address("telegram", chat)
 
 
 async def test_the_worker_reads_the_update_and_answers_its_sender(tg: Tg) -> None:

@@ -63,8 +63,9 @@ async def receive(request: Request) -> Response:
 
 def _unread(body: bytes, clock: Clock) -> IncomingMessage | None:
     """The inbox row for an update: id `telegram:<update_id>`, the update's JSON
-    kept for the worker, no sender yet. None for an update of a type the bot does
-    not handle (setWebhook's allowed_updates keeps those away anyway)."""
+    kept for the worker, the chat as its sender when it can be seen at a glance.
+    None for an update of a type the bot does not handle (setWebhook's
+    allowed_updates keeps those away anyway)."""
     try:
         data = json.loads(body)
     except (ValueError, RecursionError) as exc:
@@ -78,10 +79,33 @@ def _unread(body: bytes, clock: Clock) -> IncomingMessage | None:
         return None
     return IncomingMessage(
         id=f"{CHANNEL}:{update_id}",
-        sender=Address.unknown(CHANNEL),
+        sender=_chat(data),
         received_at=clock.now(),
         unread=_as_sent(body, data),
     )
+
+
+# Where an update's chat id sits, per update type (https://core.telegram.org/bots/api#update)
+_CHAT_PATHS = (
+    ("message", "chat", "id"),
+    ("callback_query", "message", "chat", "id"),
+    ("callback_query", "from", "id"),  # a press on an old message: the user's id is the chat's
+    ("my_chat_member", "chat", "id"),
+)
+
+
+def _chat(data: dict[str, Any]) -> Address:
+    """The chat an update belongs to, as far as a few look-ups can tell, else an
+    unknown sender. Only a routing key: on AWS the inbox queue keeps each sender's
+    messages in order and lets different senders' go side by side. The worker's
+    reading of the update decides the sender it is answered as."""
+    for path in _CHAT_PATHS:
+        value: Any = data
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return Address(CHANNEL, str(value))
+    return Address.unknown(CHANNEL)
 
 
 def _as_sent(body: bytes, data: dict[str, Any]) -> str:
