@@ -84,3 +84,25 @@ async def test_bodies_are_all_claimable_after_a_burst(stores: Stores, bodies: in
     )
     claimed = await stores.inbox.claim_incoming(at(10), at(11), 1000)
     assert [m.id for m in claimed] == [f"b{i}" for i in range(bodies)]
+
+
+async def test_bodies_wait_for_a_write_lock_held_elsewhere_then_are_stored(
+    tmp_path: Path, cipher: TokenCipher
+) -> None:
+    path = tmp_path / "busy.db"
+    stores = open_sqlite(str(path), cipher, busy_timeout=30)
+    await stores.admin.migrate()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process is writing
+    adding = [asyncio.create_task(stores.inbox.add_incoming([message(f"w{i}")])) for i in range(5)]
+    for _ in range(100):
+        await asyncio.sleep(0)
+    assert not any(task.done() for task in adding)  # not "stored" before it is
+    holder.execute("COMMIT")
+    holder.close()
+    assert await asyncio.wait_for(asyncio.gather(*adding), 30) == [1] * 5
+    # and the writes that follow, with the lock free again, are stored as well
+    assert await stores.inbox.add_incoming([message("after")]) == 1
+    claimed = await stores.inbox.claim_incoming(at(10), at(20), 10)
+    assert sorted(m.id for m in claimed) == ["after", *(f"w{i}" for i in range(5))]
+    await stores.admin.close()
