@@ -188,7 +188,32 @@ def report(rows: list[Figures]) -> bool:
         )
     )
     print()
+    print(plot(rows))
+    print()
     return all(f.claimed == f.recipients == f.settled for f in rows)
+
+
+def plot(rows: list[Figures]) -> str:
+    """How claiming, settling and the file grow with the pending shares, as a
+    Mermaid chart (GitHub draws it in the Markdown; no image file to keep)."""
+    sizes = ", ".join(f'"{number(f.shares)}"' for f in rows)
+    settle = ", ".join(f"{f.settle_s:.2f}" for f in rows)
+    claim = ", ".join(f"{f.claim_s:.2f}" for f in rows)
+    size_mb = ", ".join(f"{f.db_mb:.1f}" for f in rows)
+    top = max([f.settle_s for f in rows] + [f.db_mb for f in rows] + [1.0])
+    return "\n".join(
+        [
+            "```mermaid",
+            "xychart-beta",
+            '    title "Pending shares: settle (s), database (MB), claim (s), lines in that order"',
+            f"    x-axis [{sizes}]",
+            f'    y-axis "seconds or MB" 0 --> {top * 1.1:.1f}',
+            f"    line [{settle}]",
+            f"    line [{size_mb}]",
+            f"    line [{claim}]",
+            "```",
+        ]
+    )
 
 
 def optional_parts(dynamodb_sizes: list[int]) -> bool:
