@@ -90,7 +90,12 @@ def test_serve_registers_its_webhook_with_only_the_handled_updates(
     registered = webhook(sandbox)
     assert registered["url"] == f"{tg_bot.url}/telegram/webhook"
     assert registered["secret_token"] == TG_SECRET
-    assert sorted(registered["allowed_updates"]) == ["callback_query", "message", "my_chat_member"]
+    assert sorted(registered["allowed_updates"]) == [
+        "callback_query",
+        "edited_message",
+        "message",
+        "my_chat_member",
+    ]
     assert wait_until(lambda: "telegram_webhook_registered" in tg_bot.process.output())
 
 

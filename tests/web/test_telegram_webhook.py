@@ -156,11 +156,23 @@ async def test_the_worker_reads_the_update_and_answers_its_sender(tg: Tg) -> Non
 
 
 async def test_only_the_handled_update_types_are_stored(tg: Tg) -> None:
-    update = {**text_update(42), "edited_message": {"message_id": 9}, "future_type": {"a": 1}}
+    update = {**text_update(42), "channel_post": {"message_id": 9}, "future_type": {"a": 1}}
     assert (await tg.post(update)).status_code == 200
     stored, _ = tg.memory.inbox["telegram:42"]
     assert stored.unread is not None
     assert json.loads(stored.unread) == text_update(42)
+
+
+async def test_an_edited_message_is_answered_and_never_acted_on(tg: Tg) -> None:
+    sent = text_update(43, "help")["message"]
+    update = {"update_id": 43, "edited_message": {**sent, "edit_date": 1795000100}}
+    assert (await tg.post(update)).status_code == 200
+    await tg.work()
+    # "help" acted on would answer with the help text; an edit is only acknowledged
+    assert len(tg.sent()) == 1
+    assert tg.sent()[0][0] == "7001"
+    assert "only act on messages as they were first sent" in tg.sent()[0][1]
+    assert tg.unfinished() == []
 
 
 @pytest.mark.parametrize(("secret", "status"), [(None, 401), ("wrong", 403), ("", 403)])
@@ -190,11 +202,11 @@ async def test_a_redelivered_update_is_stored_once_and_answered_once(tg: Tg) -> 
         (b'{"message": {}}', "ignored: update_id is missing or not an integer"),
         (b'{"update_id": true, "message": {}}', "ignored: update_id is missing or not an integer"),
         (b'{"update_id": "5", "message": {}}', "ignored: update_id is missing or not an integer"),
-        ({"update_id": 50, "edited_message": text_update(1)["message"]}, "ignored"),
+        ({"update_id": 50, "channel_post": text_update(1)["message"]}, "ignored"),
         ({"update_id": 51, "poll": {"id": "x"}}, "ignored"),
         ({"update_id": 52, "brand_new_type": {"a": 1}}, "ignored"),
     ],
-    ids=["not-json", "array", "no-id", "bool-id", "string-id", "edited", "poll", "unknown"],
+    ids=["not-json", "array", "no-id", "bool-id", "string-id", "channel-post", "poll", "unknown"],
 )
 async def test_what_is_no_update_of_a_handled_type_is_acknowledged_and_not_stored(
     tg: Tg, body: dict[str, Any] | bytes, why: str

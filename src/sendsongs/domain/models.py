@@ -224,6 +224,10 @@ class IncomingMessage:
     payload: str | None = None  # a quick reply or button the person pressed
     attachments: tuple[str, ...] = field(default=())  # urls of shared links/media
     profile_name: str | None = None  # the name the channel shows for the sender, if sent
+    # a correction of a message sent earlier (Telegram's edited_message): read only
+    # to tell the person edits are not acted on. Never stored: only Telegram sends
+    # edits, and its updates are read from the stored update each time.
+    edited: bool = False
     unread: str | None = None  # the update as the channel sent it (JSON text), until read
 
 

@@ -480,6 +480,14 @@ def broken_text() -> Reply:
     )
 
 
+def edit_not_followed() -> Reply:
+    return Reply(
+        "I saw you edit a message, but I only act on messages as they were first sent"
+        " (an edit must not send a song twice). If something needs correcting, send the"
+        " corrected message again as a new one."
+    )
+
+
 def internal_error() -> Reply:
     return Reply("Sorry, something went wrong on my side. Please try again in a minute.")
 

@@ -191,6 +191,9 @@ class Conversation:
         # a message from the person reopens the channel's window for what was held
         if await self._ports.stores.outbox.release_held(message.sender):
             await self._delivery.deliver_outbox()
+        if message.edited:
+            await self._reply(message, replies.edit_not_followed())
+            return
         command = await self._read(message)
         if isinstance(command, Reply):
             await self._reply(message, command)

@@ -88,6 +88,7 @@ def _unread(body: bytes, clock: Clock) -> IncomingMessage | None:
 # Where an update's chat id sits, per update type (https://core.telegram.org/bots/api#update)
 _CHAT_PATHS = (
     ("message", "chat", "id"),
+    ("edited_message", "chat", "id"),
     ("callback_query", "message", "chat", "id"),
     ("callback_query", "from", "id"),  # a press on an old message: the user's id is the chat's
     ("my_chat_member", "chat", "id"),

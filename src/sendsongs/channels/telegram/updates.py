@@ -7,6 +7,7 @@ optional fields and nesting are the library's, which follows the Bot API
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import json
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from sendsongs.domain.models import Address, IncomingMessage
 CHANNEL = "telegram"
 # The update types the bot handles; setWebhook's `allowed_updates`, so Telegram
 # does not post the others at all.
-HANDLED_UPDATES = ("message", "callback_query", "my_chat_member")
+HANDLED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
 _LINK_ENTITIES = (MessageEntityType.URL, MessageEntityType.TEXT_LINK)
 
 
@@ -79,11 +80,15 @@ def parse_update(body: bytes, received_at: datetime) -> Parsed:
 def _meaning(update: Update, received_at: datetime) -> Parsed:
     if update.message is not None:
         return _from_message(update.update_id, update.message, received_at)
+    if update.edited_message is not None:
+        # answered, never acted on: a share or a sign-up must not happen twice
+        edit = _from_message(update.update_id, update.edited_message, received_at)
+        return None if edit is None else Incoming(dataclasses.replace(edit.message, edited=True))
     if update.callback_query is not None:
         return _from_press(update.update_id, update.callback_query, received_at)
     if update.my_chat_member is not None:
         return _member_change(update.my_chat_member)
-    return None  # edited messages, channel posts, inline queries …: nothing to answer
+    return None  # channel posts, inline queries …: nothing to answer
 
 
 def _update(body: bytes) -> Update:
