@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import httpx
 import pytest
 
 from sendsongs import worker
 from sendsongs.bootstrap import build_app
+from sendsongs.domain.models import IncomingMessage
 from sendsongs.web.in_flight import WebhooksInFlight
+from tests.fakes import MemoryStore
 from tests.service.conftest import RecordingChat
 from tests.web.test_app import event, runtime, signed
 
@@ -32,36 +34,36 @@ async def _turns(count: int = 200) -> None:
         await asyncio.sleep(0)
 
 
+class SlowInbox(MemoryStore):
+    """A store that takes the delivery `m_slow` only once `release` is set."""
+
+    def __init__(self, release: asyncio.Event) -> None:
+        super().__init__()
+        self.release = release
+
+    async def add_incoming(self, messages: Sequence[IncomingMessage]) -> int:
+        if any(message.id.endswith("m_slow") for message in messages):
+            await self.release.wait()
+        return await super().add_incoming(messages)
+
+
 @contextlib.asynccontextmanager
-async def _delivery_in_flight(
-    release: asyncio.Event,
-) -> AsyncIterator[tuple[RecordingChat, asyncio.Task[httpx.Response]]]:
-    """A running app with one webhook delivery whose body stops halfway until
-    `release`, and one complete delivery from the same person stored beside it."""
-    built, _, chat = runtime()
+async def _running(
+    memory: MemoryStore,
+) -> AsyncIterator[tuple[httpx.AsyncClient, RecordingChat]]:
+    built, _, chat = runtime(memory)
     app = build_app(built)
-    slow = event("m_slow")
-
-    async def slow_body() -> AsyncIterator[bytes]:
-        yield slow[:10]
-        await release.wait()  # the rest of the body is still on its way
-        yield slow[10:]
-
     transport = httpx.ASGITransport(app=app)
     async with (
         httpx.AsyncClient(transport=transport, base_url="https://b.example") as http,
         app.router.lifespan_context(app),
     ):
-        in_flight = asyncio.create_task(
-            http.post("/webhook", content=slow_body(), headers=signed(slow))
-        )
-        await _turns()
-        quick = event("m_quick")
-        assert (await http.post("/webhook", content=quick, headers=signed(quick))).is_success
-        try:
-            yield chat, in_flight
-        finally:
-            in_flight.cancel()
+        yield http, chat
+
+
+async def _post(http: httpx.AsyncClient, mid: str) -> httpx.Response:
+    body = event(mid)
+    return await http.post("/webhook", content=body, headers=signed(body))
 
 
 async def test_answers_wait_for_a_webhook_in_flight_then_go_out(
@@ -69,7 +71,10 @@ async def test_answers_wait_for_a_webhook_in_flight_then_go_out(
 ) -> None:
     monkeypatch.setattr(worker, "ANSWERS_WAIT_AT_MOST", 30.0)
     release = asyncio.Event()
-    async with _delivery_in_flight(release) as (chat, in_flight):
+    async with _running(SlowInbox(release)) as (http, chat):
+        in_flight = asyncio.create_task(_post(http, "m_slow"))  # its commit is slow
+        await _turns()
+        assert (await _post(http, "m_quick")).status_code == 200
         await _turns()
         assert chat.texts("123") == []  # stored, not answered while a delivery waits
         release.set()
@@ -81,8 +86,36 @@ async def test_a_flood_that_never_pauses_is_still_answered(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(worker, "ANSWERS_WAIT_AT_MOST", 0.05)
-    async with _delivery_in_flight(asyncio.Event()) as (chat, _):
+    async with _running(SlowInbox(asyncio.Event())) as (http, chat):
+        in_flight = asyncio.create_task(_post(http, "m_slow"))  # never stored
+        await _turns()
+        await _post(http, "m_quick")
         await _answered(chat, 1)  # the stored one, though the other never ends
+        in_flight.cancel()
+
+
+async def test_a_body_still_arriving_holds_up_no_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Anyone can open a connection and send half a body, before any signature is
+    checked: that must not delay the answers to everyone else."""
+    monkeypatch.setattr(worker, "ANSWERS_WAIT_AT_MOST", 30.0)
+    never = asyncio.Event()
+    half = event("m_half")
+
+    async def half_a_body() -> AsyncIterator[bytes]:
+        yield half[:10]
+        await never.wait()
+        yield half[10:]  # pragma: no cover - never sent
+
+    async with _running(MemoryStore()) as (http, chat):
+        trickling = asyncio.create_task(
+            http.post("/webhook", content=half_a_body(), headers=signed(half))
+        )
+        await _turns()
+        assert (await _post(http, "m_quick")).status_code == 200
+        await _answered(chat, 1)  # within 10 s, not after the 30 s bound
+        trickling.cancel()
 
 
 async def test_quiet_means_no_delivery_in_flight_for_a_moment() -> None:

@@ -7,7 +7,7 @@ import asyncio
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -15,6 +15,7 @@ import pytest
 
 from sendsongs.bootstrap import Overrides, Runtime, build_app, build_runtime
 from sendsongs.config import load_settings
+from sendsongs.domain.models import IncomingMessage
 from sendsongs.errors import ConfigError, StoreError
 from tests.fakes import FakeClock, MemoryStore
 from tests.service.conftest import RecordingChat, ScriptedMusic
@@ -75,6 +76,23 @@ def event(mid: str, text: str = "help") -> bytes:
     message = {"sender": {"id": "123"}, "recipient": {"id": "1"}, "timestamp": 1,
                "message": {"mid": mid, "text": text}}  # fmt: skip
     return json.dumps({"object": "page", "entry": [{"id": "1", "messaging": [message]}]}).encode()
+
+
+class FullInbox(MemoryStore):
+    async def add_incoming(self, messages: Sequence[IncomingMessage]) -> int:
+        raise StoreError("database is locked")
+
+
+async def test_an_event_the_store_cannot_take_gets_a_503_to_be_delivered_again() -> None:
+    built, memory, _ = runtime(FullInbox())
+    app = build_app(built, run_worker=False)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="https://bot.example") as http:
+        body = event("m_1")
+        answer = await http.post("/webhook", content=body, headers=signed(body))
+    assert answer.status_code == 503
+    assert "send it again" in answer.text
+    assert memory.inbox == {}
 
 
 async def test_a_signed_event_is_stored_before_the_200(

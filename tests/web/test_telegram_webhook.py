@@ -163,6 +163,16 @@ async def test_only_the_handled_update_types_are_stored(tg: Tg) -> None:
     assert json.loads(stored.unread) == text_update(42)
 
 
+async def test_a_name_with_half_a_surrogate_pair_is_mended_not_an_error(tg: Tg) -> None:
+    update = text_update(44, "register")
+    update["message"]["from"] = {**BOB, "first_name": "Bo\ud800b"}  # JSON: "Bo\\ud800b"
+    assert (await tg.post(update)).status_code == 200
+    await tg.work()
+    assert len(tg.sent()) == 1
+    assert "went wrong" not in tg.sent()[0][1]
+    assert "Bo\ufffdb" in tg.sent()[0][1]  # the name it is registered under, mended
+
+
 async def test_an_edited_message_is_answered_and_never_acted_on(tg: Tg) -> None:
     sent = text_update(43, "help")["message"]
     update = {"update_id": 43, "edited_message": {**sent, "edit_date": 1795000100}}

@@ -1,6 +1,21 @@
-"""Cutting a long reply into messages a chat channel accepts (each has its own limit)."""
+"""Text as chat channels send and take it: long replies cut into messages a channel
+accepts (each has its own limit), and text that arrived broken made storable."""
 
 from __future__ import annotations
+
+REPLACEMENT_CHARACTER = "\ufffd"
+
+
+def mend_surrogates(text: str) -> str:
+    """`text` with each half of a surrogate pair that stands alone replaced by
+    U+FFFD. JSON may escape one ("\\ud83c"), Python decodes it, and no UTF-8 store,
+    signer or channel can hold it; the rest of the text is kept, and the person can
+    be told part of it arrived broken."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 def split_text(text: str, limit: int) -> list[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 WEBHOOK_PATHS = frozenset({"/webhook", "/telegram/webhook"})
 # Quiet means no webhook in flight for this long (seconds): between the requests of a
@@ -60,7 +60,10 @@ class WebhooksInFlight:
 
 
 class CountWebhooks:
-    """ASGI middleware keeping a WebhooksInFlight up to date."""
+    """ASGI middleware keeping a WebhooksInFlight up to date. A request counts
+    from the last chunk of its body on: one still trickling in costs the process
+    nothing, and must not hold up answers (anyone can open a connection and send
+    half a body, before any signature is checked)."""
 
     def __init__(self, app: ASGIApp, in_flight: WebhooksInFlight) -> None:
         self.app = app
@@ -70,8 +73,18 @@ class CountWebhooks:
         if scope["type"] != "http" or scope["path"] not in WEBHOOK_PATHS:
             await self.app(scope, receive, send)
             return
-        self.in_flight.enter()
+        counted = False
+
+        async def receive_counting() -> Message:
+            nonlocal counted
+            message = await receive()
+            if not counted and message["type"] == "http.request" and not message.get("more_body"):
+                counted = True
+                self.in_flight.enter()
+            return message
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive_counting, send)
         finally:
-            self.in_flight.leave()
+            if counted:
+                self.in_flight.leave()

@@ -12,8 +12,9 @@ from starlette.responses import PlainTextResponse, Response
 
 from sendsongs.channels.telegram.updates import CHANNEL, HANDLED_UPDATES, verify_secret
 from sendsongs.domain.models import Address, IncomingMessage
+from sendsongs.errors import StoreError
 from sendsongs.ports import Clock
-from sendsongs.web.bodies import read_body
+from sendsongs.web.bodies import NOT_STORED, read_body
 from sendsongs.web.context import bot
 
 log = structlog.get_logger(__name__)
@@ -54,7 +55,12 @@ async def receive(request: Request) -> Response:
         return PlainTextResponse(f"ignored: {error}")
     if message is None:
         return PlainTextResponse("ignored")
-    added = await context.service.conversation.accept([message])
+    try:
+        added = await context.service.conversation.accept([message])
+    except StoreError as error:
+        # nothing stored and nothing acknowledged: Telegram delivers it again
+        log.error("telegram_update_not_stored", error=str(error))
+        return PlainTextResponse(NOT_STORED, status_code=503)
     log.debug("telegram_update_accepted", message_id=message.id, new=added)
     # even when known: a redelivery may follow a lost hand-over
     await context.notifier.notify([message])

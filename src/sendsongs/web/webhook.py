@@ -12,7 +12,8 @@ from sendsongs.channels.messenger.webhook import (
     verify_signature,
     verify_subscription,
 )
-from sendsongs.web.bodies import read_body
+from sendsongs.errors import StoreError
+from sendsongs.web.bodies import NOT_STORED, read_body
 from sendsongs.web.context import MessengerWebhook, bot
 
 log = structlog.get_logger(__name__)
@@ -59,7 +60,12 @@ async def receive(request: Request) -> Response:
         messages = parse_webhook(body, context.service.ports.clock.now())
     except MalformedEvent as error:
         return PlainTextResponse(f"malformed event: {error}", status_code=400)
-    added = await context.service.conversation.accept(messages)
+    try:
+        added = await context.service.conversation.accept(messages)
+    except StoreError as error:
+        # nothing stored and nothing acknowledged: Messenger delivers it again
+        log.error("webhook_not_stored", error=str(error))
+        return PlainTextResponse(NOT_STORED, status_code=503)
     log.debug("webhook_accepted", messages=len(messages), new=added)
     if messages:
         # all of them, not only the new ones: a redelivery may follow a lost hand-over

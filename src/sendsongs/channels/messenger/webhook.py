@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 
 from sendsongs.domain.models import Address, IncomingMessage
+from sendsongs.domain.text import mend_surrogates
 
 CHANNEL = "messenger"
 
@@ -174,9 +175,7 @@ def _text(value: object, field: str) -> str:
         return ""
     if not isinstance(value, str):
         raise MalformedEvent(f"{field} is not a string")
-    if _has_lone_surrogate(value):
-        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return value
+    return mend_surrogates(value)
 
 
 def _has_lone_surrogate(text: str) -> bool:

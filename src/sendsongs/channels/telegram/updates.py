@@ -18,6 +18,7 @@ from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType
 
 from sendsongs.channels.telegram.slash import from_slash
 from sendsongs.domain.models import Address, IncomingMessage
+from sendsongs.domain.text import mend_surrogates
 
 CHANNEL = "telegram"
 # The update types the bot handles; setWebhook's `allowed_updates`, so Telegram
@@ -169,9 +170,12 @@ def _name(user: User) -> str | None:
 
 
 def _text(value: object, field: str) -> str | None:
-    """A text field as the Bot API types it (String, maybe absent)."""
-    if value is None or isinstance(value, str):
-        return value
+    """A text field as the Bot API types it (String, maybe absent), with a lone
+    half of a surrogate pair (JSON can escape one) replaced by U+FFFD."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return mend_surrogates(value)
     raise MalformedUpdate(f"{field} is not a string")
 
 
@@ -190,7 +194,7 @@ def _button_text(query: CallbackQuery) -> str:
     for row in getattr(markup, "inline_keyboard", ()):
         for button in row:
             if button.callback_data == query.data and isinstance(button.text, str):
-                return button.text
+                return mend_surrogates(button.text)
     return ""
 
 

@@ -118,16 +118,17 @@ class SqliteDatabase:
         """`work(connection)` inside one BEGIN IMMEDIATE … COMMIT, run whole on a
         thread of its own: one hop from the event loop, where aiosqlite takes one per
         statement (each a wake-up of the loop). For short, hot transactions such as
-        the webhooks' group commit. Takes its turn with the other sessions; sqlite3
-        errors leave as StoreError after a ROLLBACK."""
-        async with self._lock:
-            if self._batch_thread is None:
-                self._batch_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-batch")
-            loop = asyncio.get_running_loop()
-            try:
-                return await loop.run_in_executor(self._batch_thread, self._transact, work)
-            except sqlite3.Error as exc:
-                raise StoreError(f"SQLite store {self.path}: {exc}") from exc
+        the webhooks' group commit. It does not queue behind the other sessions (it
+        shares no connection with them): a webhook waits for the file's write lock
+        once, busy_timeout at most, not behind every session waiting for it too.
+        sqlite3 errors leave as StoreError after a ROLLBACK."""
+        if self._batch_thread is None:
+            self._batch_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-batch")
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._batch_thread, self._transact, work)
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite store {self.path}: {exc}") from exc
 
     def _transact(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """On the batch thread only."""
