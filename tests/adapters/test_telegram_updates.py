@@ -23,6 +23,7 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 BOB = {"id": 7001, "is_bot": False, "first_name": "Bob", "last_name": "Jones"}
 BOT = {"id": 123456, "is_bot": True, "first_name": "Send Songs", "username": "SendSongsBot"}
 PRIVATE = {"id": 7001, "first_name": "Bob", "type": "private"}
+GROUP = {"id": -100, "title": "Band", "type": "group"}
 TRACK = "https://open.spotify.com/track/46X0dXeliHXD73sxexJx7d"
 
 
@@ -121,16 +122,25 @@ def test_my_chat_member_says_blocked_or_unblocked(status: str, blocked: bool) ->
 @pytest.mark.parametrize(
     "body",
     [
-        message("hi", chat={"id": -100, "title": "Band", "type": "group"}),
-        json.dumps({"update_id": 3, "edited_message": json.loads(message("x"))["message"]}),
+        message("hi", chat=GROUP),
+        json.dumps({"update_id": 3, "edited_message": json.loads(message("x", GROUP))["message"]}),
         json.dumps({"update_id": 4, "message_reaction_count": {"whatever": 1}}),
         json.dumps({"update_id": 5}),
     ],
-    ids=["group", "edited", "unknown-type", "empty"],
+    ids=["group", "edited-in-a-group", "unknown-type", "empty"],
 )
 def test_updates_the_bot_has_no_use_for_are_none(body: bytes | str) -> None:
     data = body if isinstance(body, bytes) else body.encode()
     assert parse_update(data, NOW) is None
+
+
+def test_an_edited_private_message_is_read_as_an_edit() -> None:
+    sent = json.loads(message("help"))["message"]
+    body = json.dumps({"update_id": 6, "edited_message": {**sent, "edit_date": 2}}).encode()
+    found = parse_update(body, NOW)
+    assert isinstance(found, Incoming)
+    assert found.message.edited and found.message.text == "help"
+    assert found.message.sender == Address("telegram", "7001")
 
 
 @pytest.mark.parametrize(
