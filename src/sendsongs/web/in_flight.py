@@ -21,7 +21,7 @@ QUIET_FOR = 0.002
 
 
 class WebhooksInFlight:
-    """A count of webhook requests between arrival and answer."""
+    """A count of webhook requests between their whole body and their answer."""
 
     def __init__(self, quiet_for: float = QUIET_FOR) -> None:
         self._count = 0
