@@ -10,7 +10,13 @@ import structlog
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from sendsongs.channels.telegram.updates import CHANNEL, HANDLED_UPDATES, verify_secret
+from sendsongs.channels.telegram.updates import (
+    CHANNEL,
+    HANDLED_UPDATES,
+    MalformedUpdate,
+    update_object,
+    verify_secret,
+)
 from sendsongs.domain.models import Address, IncomingMessage
 from sendsongs.errors import StoreError
 from sendsongs.ports import Clock
@@ -21,10 +27,6 @@ log = structlog.get_logger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 _STORED_KEYS = frozenset(("update_id", *HANDLED_UPDATES))
-
-
-class _Ignored(ValueError):
-    """A body that can never be an update the bot handles."""
 
 
 async def receive(request: Request) -> Response:
@@ -49,7 +51,7 @@ async def receive(request: Request) -> Response:
         return PlainTextResponse("update too large", status_code=413)
     try:
         message = _unread(body, context.service.ports.clock)
-    except _Ignored as error:
+    except MalformedUpdate as error:
         # Telegram retries a non-2xx for hours; what it can't read now it never will
         log.warning("telegram_update_unreadable", error=str(error))
         return PlainTextResponse(f"ignored: {error}")
@@ -72,15 +74,8 @@ def _unread(body: bytes, clock: Clock) -> IncomingMessage | None:
     kept for the worker, the chat as its sender when it can be seen at a glance.
     None for an update of a type the bot does not handle (setWebhook's
     allowed_updates keeps those away anyway)."""
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError) as exc:
-        raise _Ignored("body is not JSON") from exc
-    if not isinstance(data, dict):
-        raise _Ignored("an update is a JSON object")
-    update_id = data.get("update_id")
-    if not isinstance(update_id, int) or isinstance(update_id, bool):
-        raise _Ignored("update_id is missing or not an integer")
+    data = update_object(body)
+    update_id = data["update_id"]
     if not any(key in data for key in HANDLED_UPDATES):
         return None
     return IncomingMessage(

@@ -12,6 +12,7 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from telegram import CallbackQuery, ChatMemberUpdated, Message, Update, User
 from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType
@@ -92,7 +93,10 @@ def _meaning(update: Update, received_at: datetime) -> Parsed:
     return None  # channel posts, inline queries …: nothing to answer
 
 
-def _update(body: bytes) -> Update:
+def update_object(body: bytes) -> dict[str, Any]:
+    """The JSON object of an update, checked only for an integer `update_id` (no
+    python-telegram-bot: the webhook calls this before it stores the update).
+    MalformedUpdate if the body is not JSON, not an object or has no such id."""
     try:
         data = json.loads(body)
     except (ValueError, RecursionError) as exc:
@@ -102,6 +106,12 @@ def _update(body: bytes) -> Update:
     update_id = data.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool):
         raise MalformedUpdate("update_id is missing or not an integer")
+    return data
+
+
+def _update(body: bytes) -> Update:
+    data = update_object(body)
+    update_id = data["update_id"]
     # Only the handled types are read: a type this library does not know yet (the
     # Bot API grows) or one we ignore can't make a good update unreadable.
     handled = {key: data[key] for key in HANDLED_UPDATES if key in data}
